@@ -1,0 +1,58 @@
+"""Shared test configuration: hypothesis profiles, array backends, markers.
+
+Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE``):
+
+- ``ci`` (default): derandomized and small, so the whole suite runs in a few
+  minutes on 2 cores and every run tests the same examples;
+- ``dev``: random examples, a few more of them, for local exploration;
+- ``nightly``: many examples (opt-in, e.g. ``HYPOTHESIS_PROFILE=nightly pytest``).
+
+Tests marked ``slow`` run only with ``JEVONS_SLOW=1``; ``gpu`` tests need CuPy
+and a CUDA device.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "nightly",
+    max_examples=2_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+BACKENDS = {"numpy": "numpy", "strict": "array_api_strict", "cupy": "cupy"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run_slow = os.environ.get("JEVONS_SLOW") == "1"
+    skip_slow = pytest.mark.skip(reason="slow; set JEVONS_SLOW=1 to run")
+    for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(skip_slow)
+
+
+@pytest.fixture(params=os.environ.get("ARRAY_BACKEND", "numpy,strict").split(","), scope="session")
+def xp(request: pytest.FixtureRequest) -> Any:
+    """Array namespace under test (numpy and array_api_strict by default)."""
+    return pytest.importorskip(BACKENDS[request.param])
