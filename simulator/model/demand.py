@@ -1,0 +1,275 @@
+"""Demand: compute per segment, baseline growth, efficiency shocks and the Jevons response.
+
+Pure array functions of MODEL.md §2. Shapes use ``n`` for samples and ``T + 1`` for
+the years ``k = 0..T`` (``k = 0`` the base year); time is the last axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from array_api_compat import array_namespace, device
+
+from simulator._typing import Array
+from simulator.constants import F_REF, SECONDS_PER_YEAR
+
+__all__ = [
+    "base_compute",
+    "baseline_compute",
+    "elasticity",
+    "level_adoption",
+    "level_efficiency",
+    "physical_compute",
+    "trend_efficiency",
+]
+
+
+def _years_since_onset(like: Array, onset: int, n_years: int, /) -> Array:
+    """Years since onset ``k - k_m`` for ``k = 0..n_years - 1``, shape ``(n_years,)``, in [year]."""
+    xp = array_namespace(like)
+    k = xp.arange(n_years, dtype=like.dtype, device=device(like))
+    return k - float(onset)
+
+
+def base_compute(share: float, initial_capacity: Array, utilization: Array, /) -> Array:
+    r"""Base-year compute of one segment, tied to the base-year fleet.
+
+    Parameters
+    ----------
+    share : float
+        The segment's share of base-year capacity. [-]
+    initial_capacity : array, shape (n,)
+        Base-year installed fleet ``K_0``. [H100e]
+    utilization : array, shape (n,)
+        Base-year utilization ``u_kind(0)`` of the segment's kind. [-]
+
+    Returns
+    -------
+    array, shape (n,)
+        Compute performed in the base year ``C_s(0)``. [FLOP]
+
+    Notes
+    -----
+    MODEL.md §2:
+
+    .. math:: C_s(0) = \mathrm{share}_s \, K_0 \, u_{kind}(0) \, F_{ref} \, Y
+
+    with ``F_ref`` the dense BF16 peak of one H100 SXM (FACTS.md §3) and ``Y`` the
+    seconds of a Julian year (MODEL.md §1).
+    """
+    xp = array_namespace(initial_capacity, utilization)
+    share_array = xp.asarray(share, dtype=initial_capacity.dtype, device=device(initial_capacity))
+    return share_array * initial_capacity * utilization * F_REF * SECONDS_PER_YEAR
+
+
+def baseline_compute(base: Array, growth: Array, /) -> Array:
+    r"""Baseline compute path: the base year compounded by yearly growth multipliers.
+
+    Parameters
+    ----------
+    base : array, shape (n,)
+        Base-year compute ``C_s(0)``. [FLOP]
+    growth : array, shape (n, T + 1)
+        Growth multiplier ``g_s(k) > 0``; column 0 is ignored. [1/year]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        Baseline compute ``B_s(k)``, column 0 equal to ``base``. [FLOP]
+
+    Notes
+    -----
+    MODEL.md §2:
+
+    .. math:: B_s(k) = C_s(0) \prod_{j=1}^{k} g_s(j)
+
+    The product is taken left to right, one year at a time.
+    """
+    xp = array_namespace(base, growth)
+    columns = [base]
+    for k in range(1, growth.shape[-1]):
+        columns.append(columns[-1] * growth[:, k])
+    return xp.stack(columns, axis=-1)
+
+
+def level_adoption(
+    ceiling: Array, delay: Array, width: Array, onset: int, n_years: int, /
+) -> Array:
+    r"""Logistic adoption of a level efficiency shock.
+
+    Parameters
+    ----------
+    ceiling : array, shape (n,)
+        Adoption ceiling ``c_m`` in [0, 1]. [-]
+    delay : array, shape (n,)
+        Midpoint delay ``d_m`` after onset. [year]
+    width : array, shape (n,)
+        Logistic width ``w_m > 0``. [year]
+    onset : int
+        Onset index ``k_m`` (years after the base year). [year]
+    n_years : int
+        Number of years ``T + 1`` in the output. [-]
+
+    Returns
+    -------
+    array, shape (n, n_years)
+        Share of work done with the new technique, ``f_m(k)`` in [0, c_m]. [-]
+
+    Notes
+    -----
+    MODEL.md §2:
+
+    .. math:: f_m(k) = \frac{c_m}{1 + \exp(-(k - k_m - d_m) / w_m)} \quad (k \ge k_m),
+              \qquad f_m(k) = 0 \quad (k < k_m)
+
+    The logistic is evaluated as ``e / (1 + e)`` with ``e = exp(-|z|)`` on the negative
+    side, so that it never overflows.
+    """
+    xp = array_namespace(ceiling, delay, width)
+    tau = _years_since_onset(ceiling, onset, n_years)
+    z = (tau[None, :] - delay[:, None]) / width[:, None]
+    e = xp.exp(-xp.abs(z))
+    logistic = xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    started = xp.broadcast_to(tau[None, :] >= 0, logistic.shape)
+    return xp.where(started, ceiling[:, None] * logistic, xp.zeros_like(logistic))
+
+
+def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
+    r"""Industry efficiency multiplier of a partly adopted level shock (harmonic mix).
+
+    Parameters
+    ----------
+    adoption : array, shape (n, T + 1)
+        Adoption share ``f_m(k)`` in [0, 1]. [-]
+    magnitude : array, shape (n,)
+        Efficiency gain at full adoption ``M_m >= 1``. [-]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        Efficiency multiplier ``X_m(k)`` in [1, M_m]: useful work per FLOP relative to
+        the baseline. [-]
+
+    Notes
+    -----
+    MODEL.md §2. A work-weighted mix of adopters and non-adopters needs
+    ``(1 - f) + f / M`` of the FLOP, so
+
+    .. math:: X_m(k) = \frac{1}{1 - f_m(k) (1 - 1/M_m)}
+
+    Written this way ``M = 1`` or ``f = 0`` gives exactly 1. Half the work at 10x
+    efficiency saves 45% of FLOP (``X = 1/0.55``), not 82%.
+    """
+    xp = array_namespace(adoption, magnitude)
+    saving = 1.0 - 1.0 / magnitude[:, None]
+    one = xp.ones_like(adoption)
+    return one / (one - adoption * saving)
+
+
+def trend_efficiency(magnitude: Array, onset: int, n_years: int, /) -> Array:
+    r"""Efficiency multiplier of a trend shock: an extra factor per year from onset.
+
+    Parameters
+    ----------
+    magnitude : array, shape (n,)
+        Extra efficiency factor per year ``r_m >= 1``. [1/year]
+    onset : int
+        Onset index ``k_m`` (years after the base year). [year]
+    n_years : int
+        Number of years ``T + 1`` in the output. [-]
+
+    Returns
+    -------
+    array, shape (n, n_years)
+        Efficiency multiplier ``X_m(k)``; 1 up to and including onset. [-]
+
+    Notes
+    -----
+    MODEL.md §2: :math:`X_m(k) = r_m^{k - k_m}` for ``k >= k_m``, else 1; computed as
+    ``exp(max(k - k_m, 0) log r_m)``.
+    """
+    xp = array_namespace(magnitude)
+    tau = _years_since_onset(magnitude, onset, n_years)
+    elapsed = xp.clip(tau, min=0.0)
+    return xp.exp(elapsed[None, :] * xp.log(magnitude)[:, None])
+
+
+def elasticity(
+    elasticity_short: Array, elasticity_long: Array, adjustment: Array, onset: int, n_years: int, /
+) -> Array:
+    r"""Price elasticity of demand for useful work, by year, after a shock's onset.
+
+    Parameters
+    ----------
+    elasticity_short : array, shape (n,)
+        Elasticity right after onset, ``>= 0``. [-]
+    elasticity_long : array, shape (n,)
+        Long-run elasticity, ``>= 0``. [-]
+    adjustment : array, shape (n,)
+        Time constant ``a_s > 0`` of the adjustment. [year]
+    onset : int
+        Onset index ``k_m`` of the shock. [year]
+    n_years : int
+        Number of years ``T + 1`` in the output. [-]
+
+    Returns
+    -------
+    array, shape (n, n_years)
+        Elasticity ``eps_s(k - k_m)``; years before onset get the short-run value
+        (they never matter, since ``X_m = 1`` there). [-]
+
+    Notes
+    -----
+    MODEL.md §2, with ``tau = max(k - k_m, 0)``:
+
+    .. math:: \varepsilon_s(\tau) = \varepsilon_{long}
+              + (\varepsilon_{short} - \varepsilon_{long}) e^{-\tau / a_s}
+    """
+    xp = array_namespace(elasticity_short, elasticity_long, adjustment)
+    tau = xp.clip(_years_since_onset(elasticity_short, onset, n_years), min=0.0)
+    decay = xp.exp(-tau[None, :] / adjustment[:, None])
+    return elasticity_long[:, None] + (elasticity_short - elasticity_long)[:, None] * decay
+
+
+def physical_compute(
+    baseline: Array,
+    efficiencies: Sequence[Array],
+    elasticities: Sequence[Array],
+    pass_through: Array,
+    /,
+) -> Array:
+    r"""Physical compute of a segment after efficiency shocks and the Jevons response.
+
+    Parameters
+    ----------
+    baseline : array, shape (n, T + 1)
+        Baseline compute ``B_s(k)``. [FLOP]
+    efficiencies : sequence of array, each shape (n, T + 1)
+        Efficiency multipliers ``X_m(k)`` of the shocks that apply to the segment. [-]
+    elasticities : sequence of array, each shape (n, T + 1)
+        Elasticity ``eps_s(k - k_m)`` for each of those shocks, same order. [-]
+    pass_through : array, shape (n,)
+        Share ``pi_s`` of the efficiency gain passed to price, in [0, 1]. [-]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        Physical compute ``C_s(k)``; exactly ``baseline`` when no shock applies. [FLOP]
+
+    Notes
+    -----
+    MODEL.md §2. Useful work responds to its price with constant elasticity
+    (``Q ~ P^-eps``) and physical compute is useful work over efficiency:
+
+    .. math:: C_s(k) = B_s(k) \prod_{m \ni s} X_m(k)^{\pi_s \varepsilon_s(k - k_m) - 1}
+
+    computed as ``B exp(sum_m (pi eps - 1) log X_m)``. ``pi eps = 1`` is neutral,
+    ``< 1`` cuts compute, ``> 1`` raises it (the Jevons paradox).
+    """
+    xp = array_namespace(baseline, pass_through, *efficiencies, *elasticities)
+    if len(efficiencies) == 0:
+        return baseline
+    exponent = xp.zeros_like(baseline)
+    for efficiency, eps in zip(efficiencies, elasticities, strict=True):
+        exponent = exponent + (pass_through[:, None] * eps - 1.0) * xp.log(efficiency)
+    return baseline * xp.exp(exponent)

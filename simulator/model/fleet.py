@@ -1,0 +1,258 @@
+"""Fleet: survival, required capacity and the vintage stock-flow model.
+
+Pure array functions of MODEL.md §3-4. Shapes use ``n`` for samples, ``T + 1`` for
+the years ``k = 0..T`` and ``V`` for the initial vintages (shipped in the years
+``-V + 1 .. 0`` relative to the base year); time is the last axis.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from array_api_compat import array_namespace, device
+
+from simulator._typing import Array
+from simulator.constants import F_REF, SECONDS_PER_YEAR
+
+__all__ = [
+    "FleetPaths",
+    "initial_capacity",
+    "required_capacity",
+    "stock_flow",
+    "survival_table",
+    "weibull_survival",
+]
+
+LN2: float = math.log(2.0)
+"""Natural logarithm of 2, for the median parametrization of the Weibull. [-]"""
+
+_MAX_LOG_HAZARD: float = 700.0
+"""Cap on ``kappa log(a / L)`` so ``exp`` never overflows (survival is 0 there anyway). [-]"""
+
+
+class FleetPaths(NamedTuple):
+    """Result of :func:`stock_flow`; each field has shape ``(n, T + 1)`` [H100e].
+
+    Attributes
+    ----------
+    surviving : array
+        ``O(k)``, capacity surviving from earlier vintages (``K_0`` at ``k = 0``). [H100e]
+    wanted : array
+        ``D(k)``, new capacity wanted (``Q_0`` at ``k = 0``). [H100e]
+    shipments : array
+        ``Q_k``, capacity shipped (column 0: the base-year vintage). [H100e]
+    installed : array
+        ``I(k)``, installed fleet at the end of the year. [H100e]
+    idle : array
+        ``idle(k)``, surviving capacity beyond requirement (0 at ``k = 0``). [H100e]
+    unmet : array
+        ``unmet(k)``, wanted capacity the supply cap left unshipped (0 at ``k = 0``). [H100e]
+    """
+
+    surviving: Array
+    wanted: Array
+    shipments: Array
+    installed: Array
+    idle: Array
+    unmet: Array
+
+
+def weibull_survival(age: Array, median_life: Array, shape: Array, /) -> Array:
+    r"""Weibull survival of a vintage, parametrized by its median life.
+
+    Parameters
+    ----------
+    age : array, shape (A,)
+        Ages, ``>= 0``. [year]
+    median_life : array, shape (n,)
+        Median life ``L > 0``. [year]
+    shape : array, shape (n,)
+        Weibull shape ``kappa > 0``. [-]
+
+    Returns
+    -------
+    array, shape (n, A)
+        Surviving fraction ``S(a)``; exactly 1 at ``a = 0`` and 0.5 at ``a = L``. [-]
+
+    Notes
+    -----
+    MODEL.md §4:
+
+    .. math:: S(a) = \exp(-(a/\lambda)^\kappa), \qquad \lambda = L / (\ln 2)^{1/\kappa}
+
+    evaluated as :math:`\exp(-\ln 2 \, (a/L)^\kappa)`, the same function, with
+    ``(a/L)^kappa = exp(kappa log(a/L))`` for ``a > 0`` and 0 at ``a = 0``.
+    """
+    xp = array_namespace(age, median_life, shape)
+    positive = age > 0
+    safe_age = xp.where(positive, age, xp.ones_like(age))
+    log_ratio = xp.log(safe_age[None, :] / median_life[:, None])
+    log_hazard = xp.clip(shape[:, None] * log_ratio, max=_MAX_LOG_HAZARD)
+    scaled = xp.where(
+        xp.broadcast_to(positive[None, :], log_hazard.shape),
+        xp.exp(log_hazard),
+        xp.zeros_like(log_hazard),
+    )
+    return xp.exp(-LN2 * scaled)
+
+
+def survival_table(median_life: Array, shape: Array, n_ages: int, /) -> Array:
+    """Weibull survival at the whole-year ages ``0 .. n_ages - 1``.
+
+    Parameters
+    ----------
+    median_life : array, shape (n,)
+        Median life ``L > 0``. [year]
+    shape : array, shape (n,)
+        Weibull shape ``kappa > 0``. [-]
+    n_ages : int
+        Number of ages; ``V + T`` covers every vintage in every year. [-]
+
+    Returns
+    -------
+    array, shape (n, n_ages)
+        ``S(a)`` at ``a = 0, 1, ..., n_ages - 1``; column 0 is exactly 1. [-]
+
+    Notes
+    -----
+    See :func:`weibull_survival` and MODEL.md §4.
+    """
+    xp = array_namespace(median_life, shape)
+    age = xp.arange(n_ages, dtype=median_life.dtype, device=device(median_life))
+    return weibull_survival(age, median_life, shape)
+
+
+def _surviving_at(vintages: list[Array], survival: Array, year: int, first: int, /) -> Array:
+    """``sum_v Q_v S(year - v)`` over ``vintages`` (years ``first, first + 1, ...``), in [H100e]."""
+    xp = array_namespace(survival, *vintages)
+    stacked = xp.stack(vintages, axis=-1)
+    oldest = year - first
+    ages = xp.flip(survival[:, oldest - stacked.shape[-1] + 1 : oldest + 1], axis=-1)
+    return xp.sum(stacked * ages, axis=-1)
+
+
+def initial_capacity(initial_vintages: Array, survival: Array, /) -> Array:
+    r"""Base-year fleet from the initial vintages.
+
+    Parameters
+    ----------
+    initial_vintages : array, shape (n, V)
+        H100e shipped in the years ``-V + 1 .. 0`` (base year last). [H100e]
+    survival : array, shape (n, A), ``A >= V``
+        ``S(a)`` at whole-year ages ``a = 0 .. A - 1``. [-]
+
+    Returns
+    -------
+    array, shape (n,)
+        ``K_0``, installed fleet at the end of the base year. [H100e]
+
+    Notes
+    -----
+    MODEL.md §4: :math:`K_0 = \sum_{v \le 0} Q_v S(-v)`.
+    """
+    xp = array_namespace(initial_vintages, survival)
+    n_vintages = initial_vintages.shape[-1]
+    columns = [initial_vintages[:, i] for i in range(n_vintages)]
+    return xp.asarray(_surviving_at(columns, survival, 0, -n_vintages + 1))
+
+
+def required_capacity(compute: Array, utilization: Array, /) -> Array:
+    r"""Capacity required to perform a kind's compute at its utilization.
+
+    Parameters
+    ----------
+    compute : array, shape (n, T + 1)
+        Compute of one kind (sum over its segments). [FLOP]
+    utilization : array, shape (n, T + 1)
+        Fraction of dense BF16 peak achieved, in (0, 1]. [-]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        Required capacity ``K_kind(k)``. [H100e]
+
+    Notes
+    -----
+    MODEL.md §3: :math:`K_{kind}(k) = \sum_{s \in kind} C_s(k) / (u_{kind}(k) F_{ref} Y)`,
+    with ``F_ref`` from FACTS.md §3.
+    """
+    xp = array_namespace(compute, utilization)
+    return xp.asarray(compute / (utilization * F_REF * SECONDS_PER_YEAR))
+
+
+def stock_flow(
+    required: Array, initial_vintages: Array, survival: Array, supply_cap: Array | None, /
+) -> FleetPaths:
+    r"""Vintage stock-flow model of the installed fleet.
+
+    Parameters
+    ----------
+    required : array, shape (n, T + 1)
+        Required capacity ``K(k)``; column 0 is not used (the base year is
+        observed). [H100e]
+    initial_vintages : array, shape (n, V)
+        H100e shipped in the years ``-V + 1 .. 0`` (base year last). [H100e]
+    survival : array, shape (n, A), ``A >= V + T``
+        ``S(a)`` at whole-year ages ``a = 0 .. A - 1`` (see :func:`survival_table`). [-]
+    supply_cap : array, shape (n, T + 1), or None
+        Most capacity shippable per year ``Q_max(k)``; None for no cap; column 0
+        is not used. [H100e/year]
+
+    Returns
+    -------
+    FleetPaths
+        ``surviving``, ``wanted``, ``shipments``, ``installed``, ``idle``, ``unmet``,
+        each shape (n, T + 1). [H100e]
+
+    Notes
+    -----
+    MODEL.md §4. The base year is observed: ``I(0) = K_0``, ``Q_0`` the base-year
+    vintage, ``idle(0) = unmet(0) = 0``. Then for ``k = 1..T``, in order:
+
+    .. math::
+
+        O(k) &= \sum_{v < k} Q_v S(k - v) \\
+        D(k) &= \max(K(k) - O(k), 0) \\
+        Q_k &= \min(D(k), Q_{max}(k)) \\
+        I(k) &= O(k) + Q_k \\
+        \mathrm{idle}(k) &= \max(O(k) - K(k), 0) \\
+        \mathrm{unmet}(k) &= D(k) - Q_k
+
+    Unmet demand is not carried explicitly: it was never installed, so next year's
+    ``D`` (from next year's ``K``) asks for it again. The loop runs over years only
+    and is vectorized over samples.
+    """
+    xp = array_namespace(required, initial_vintages, survival)
+    n_vintages = initial_vintages.shape[-1]
+    first = -n_vintages + 1
+    vintages = [initial_vintages[:, i] for i in range(n_vintages)]
+
+    base_fleet = _surviving_at(vintages, survival, 0, first)
+    zero = xp.zeros_like(base_fleet)
+    surviving = [base_fleet]
+    wanted = [vintages[-1]]
+    shipments = [vintages[-1]]
+    installed = [base_fleet]
+    idle = [zero]
+    unmet = [zero]
+    for k in range(1, required.shape[-1]):
+        capacity = required[:, k]
+        old = _surviving_at(vintages, survival, k, first)
+        want = xp.clip(capacity - old, min=0.0)
+        ship = want if supply_cap is None else xp.minimum(want, supply_cap[:, k])
+        vintages.append(ship)
+        surviving.append(old)
+        wanted.append(want)
+        shipments.append(ship)
+        installed.append(old + ship)
+        idle.append(xp.clip(old - capacity, min=0.0))
+        unmet.append(want - ship)
+    return FleetPaths(
+        surviving=xp.stack(surviving, axis=-1),
+        wanted=xp.stack(wanted, axis=-1),
+        shipments=xp.stack(shipments, axis=-1),
+        installed=xp.stack(installed, axis=-1),
+        idle=xp.stack(idle, axis=-1),
+        unmet=xp.stack(unmet, axis=-1),
+    )

@@ -1,0 +1,231 @@
+"""Market: accelerators, HBM, money and power from the fleet's shipments.
+
+Pure array functions of MODEL.md §5. Shapes use ``n`` for samples; paths per year of
+shipment cover the initial vintages too, ``V - 1 + T + 1`` columns starting at the
+first vintage year, so column ``V - 1`` is the base year. Time is the last axis.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from simulator._typing import Array
+from simulator.constants import SECONDS_PER_YEAR
+
+__all__ = [
+    "accelerator_revenue",
+    "accelerator_units",
+    "datacenter_capex",
+    "energy",
+    "fleet_power",
+    "hbm_revenue",
+    "hbm_shipped",
+    "installed_units",
+]
+
+
+def accelerator_units(shipments: Array, h100e_per_unit: Array, /) -> Array:
+    r"""Physical accelerators shipped.
+
+    Parameters
+    ----------
+    shipments : array, shape (n, Y)
+        Capacity shipped ``Q_k`` per year. [H100e]
+    h100e_per_unit : array, shape (n, Y)
+        ``p(k)``, H100e per accelerator shipped that year. [H100e/accelerator]
+
+    Returns
+    -------
+    array, shape (n, Y)
+        ``units(k) = Q_k / p(k)``. [accelerator]
+
+    Notes
+    -----
+    MODEL.md §5.
+    """
+    xp = array_namespace(shipments, h100e_per_unit)
+    return xp.asarray(shipments / h100e_per_unit)
+
+
+def hbm_shipped(units: Array, hbm_per_unit: Array, /) -> Array:
+    r"""HBM shipped on new accelerators.
+
+    Parameters
+    ----------
+    units : array, shape (n, Y)
+        Accelerators shipped. [accelerator]
+    hbm_per_unit : array, shape (n, Y)
+        ``h(k)``, HBM per accelerator. [GB/accelerator]
+
+    Returns
+    -------
+    array, shape (n, Y)
+        ``hbm(k) = units(k) h(k)``. [GB]
+
+    Notes
+    -----
+    MODEL.md §5.
+    """
+    xp = array_namespace(units, hbm_per_unit)
+    return xp.asarray(units * hbm_per_unit)
+
+
+def accelerator_revenue(units: Array, price: Array, /) -> Array:
+    r"""Accelerator revenue (spend on accelerators).
+
+    Parameters
+    ----------
+    units : array, shape (n, Y)
+        Accelerators shipped. [accelerator]
+    price : array, shape (n, Y)
+        Average selling price. [USD/accelerator]
+
+    Returns
+    -------
+    array, shape (n, Y)
+        ``units(k) price(k)``. [USD]
+
+    Notes
+    -----
+    MODEL.md §5.
+    """
+    xp = array_namespace(units, price)
+    return xp.asarray(units * price)
+
+
+def hbm_revenue(hbm: Array, hbm_price: Array, /) -> Array:
+    r"""HBM revenue.
+
+    Parameters
+    ----------
+    hbm : array, shape (n, Y)
+        HBM shipped. [GB]
+    hbm_price : array, shape (n, Y)
+        ``q(k)``, HBM price. [USD/GB]
+
+    Returns
+    -------
+    array, shape (n, Y)
+        ``hbm(k) q(k)``. [USD]
+
+    Notes
+    -----
+    MODEL.md §5.
+    """
+    xp = array_namespace(hbm, hbm_price)
+    return xp.asarray(hbm * hbm_price)
+
+
+def datacenter_capex(accel_revenue: Array, capex_share: Array, /) -> Array:
+    r"""Data-centre capex implied by accelerator spend.
+
+    Parameters
+    ----------
+    accel_revenue : array, shape (n, Y)
+        Accelerator revenue. [USD]
+    capex_share : array, shape (n, Y)
+        ``sigma(k)``, accelerators' share of data-centre capex, in (0, 1]. [-]
+
+    Returns
+    -------
+    array, shape (n, Y)
+        ``accel_revenue(k) / sigma(k)``. [USD]
+
+    Notes
+    -----
+    MODEL.md §5.
+    """
+    xp = array_namespace(accel_revenue, capex_share)
+    return xp.asarray(accel_revenue / capex_share)
+
+
+def _in_service(units: Array, survival: Array, n_years: int, /) -> Array:
+    """``sum_{v <= k} units(v) S(k - v)`` for the last ``n_years`` columns of ``units``."""
+    xp = array_namespace(units, survival)
+    n_columns = units.shape[-1]
+    first = n_columns - n_years
+    columns = []
+    for k in range(n_years):
+        upto = first + k + 1
+        ages = xp.flip(survival[:, :upto], axis=-1)
+        columns.append(xp.sum(units[:, :upto] * ages, axis=-1))
+    return xp.stack(columns, axis=-1)
+
+
+def installed_units(units: Array, survival: Array, n_years: int, /) -> Array:
+    r"""Accelerators in service at the end of each projection year.
+
+    Parameters
+    ----------
+    units : array, shape (n, V - 1 + T + 1)
+        Accelerators shipped per year, from the first initial vintage on. [accelerator]
+    survival : array, shape (n, A), ``A >= V + T``
+        ``S(a)`` at whole-year ages ``a = 0 .. A - 1``. [-]
+    n_years : int
+        ``T + 1``: output years are the last ``n_years`` columns of ``units``. [-]
+
+    Returns
+    -------
+    array, shape (n, n_years)
+        ``installed_units(k) = sum_{v <= k} units(v) S(k - v)``. [accelerator]
+
+    Notes
+    -----
+    MODEL.md §5; the sum includes the initial vintages.
+    """
+    xp = array_namespace(units, survival)
+    return xp.asarray(_in_service(units, survival, n_years))
+
+
+def fleet_power(
+    units: Array, survival: Array, system_power: Array, load: Array, pue: Array, /
+) -> Array:
+    r"""Average facility power drawn by the installed fleet.
+
+    Parameters
+    ----------
+    units : array, shape (n, V - 1 + T + 1)
+        Accelerators shipped per year, from the first initial vintage on. [accelerator]
+    survival : array, shape (n, A), ``A >= V + T``
+        ``S(a)`` at whole-year ages ``a = 0 .. A - 1``. [-]
+    system_power : array, shape (n, V - 1 + T + 1)
+        ``w(v)``, system power per accelerator of the vintage shipped in year ``v``. [W]
+    load : array, shape (n, T + 1)
+        ``load(k)``, average draw as a fraction of ``w``. [-]
+    pue : array, shape (n, T + 1)
+        ``PUE(k)``, power usage effectiveness. [-]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        ``power(k) = sum_{v <= k} units(v) S(k - v) w(v) load(k) PUE(k)``. [W]
+
+    Notes
+    -----
+    MODEL.md §5: each vintage draws its own ``w(v)``; load and PUE are of the
+    year of operation.
+    """
+    xp = array_namespace(units, survival, system_power, load, pue)
+    n_years = load.shape[-1]
+    return xp.asarray(_in_service(units * system_power, survival, n_years) * load * pue)
+
+
+def energy(power: Array, /) -> Array:
+    r"""Energy drawn over a year at an average power.
+
+    Parameters
+    ----------
+    power : array, shape (n, T + 1)
+        Average power. [W]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        ``energy(k) = power(k) Y``. [J]
+
+    Notes
+    -----
+    MODEL.md §5, with ``Y`` the seconds of a Julian year (MODEL.md §1).
+    """
+    xp = array_namespace(power)
+    return xp.asarray(power * SECONDS_PER_YEAR)

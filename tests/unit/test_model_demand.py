@@ -1,0 +1,182 @@
+"""Known values for simulator.model.demand (MODEL.md §2), on numpy and array_api_strict.
+
+Reference values are hand calculations, written out next to each assertion.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from simulator.constants import F_REF, SECONDS_PER_YEAR
+from simulator.model import demand
+
+
+@pytest.fixture(params=["numpy", "array_api_strict"])
+def xp(request: pytest.FixtureRequest) -> ModuleType:
+    module: ModuleType = pytest.importorskip(request.param)
+    return module
+
+
+def row(x: Any, i: int = 0) -> list[float]:
+    """Row ``i`` of a 2-D array as Python floats (works for any backend)."""
+    return [float(x[i, k]) for k in range(x.shape[1])]
+
+
+def arr(xp: ModuleType, values: Any) -> Any:
+    return xp.asarray(values, dtype=xp.float64)
+
+
+def test_base_compute_known_value(xp):
+    # 0.25 share * 1000 H100e * 0.4 utilization = 100 H100e fully busy;
+    # 100 * 989e12 FLOP/s * 31_557_600 s = 3.12104664e24 FLOP
+    got = demand.base_compute(0.25, arr(xp, [1000.0]), arr(xp, [0.4]))
+    assert float(got[0]) == pytest.approx(3.12104664e24, rel=1e-14)
+    one_h100e_year = F_REF * SECONDS_PER_YEAR  # 989e12 * 31_557_600 = 3.12104664e22 FLOP
+    assert one_h100e_year == pytest.approx(3.12104664e22, rel=1e-14)
+
+
+def test_baseline_compounds_growth_and_ignores_column_zero(xp):
+    # B = [10, 10*2, 10*2*3] = [10, 20, 60]; column 0 of growth (99) is ignored
+    got = demand.baseline_compute(
+        arr(xp, [10.0, 1.0]), arr(xp, [[99.0, 2.0, 3.0], [0.5, 1.5, 1.0]])
+    )
+    assert row(got, 0) == [10.0, 20.0, 60.0]
+    assert row(got, 1) == [1.0, 1.5, 1.5]
+
+
+def test_level_adoption_logistic_by_hand(xp):
+    # onset k_m = 1, d = 0, w = 1: f(k) = c / (1 + exp(-(k - 1)))
+    # k=0: before onset -> 0; k=1: c/2; k=2: c/(1+e^-1) = c*0.7310585786300049;
+    # k=3: c/(1+e^-2) = c*0.8807970779778823
+    got = demand.level_adoption(
+        arr(xp, [1.0, 0.8]), arr(xp, [0.0, 0.0]), arr(xp, [1.0, 1.0]), 1, 4
+    )
+    assert row(got, 0) == pytest.approx([0.0, 0.5, 0.7310585786300049, 0.8807970779778823])
+    assert row(got, 1) == pytest.approx(
+        [0.0, 0.4, 0.8 * 0.7310585786300049, 0.8 * 0.8807970779778823], rel=1e-15
+    )
+
+
+def test_level_adoption_before_midpoint_and_no_overflow(xp):
+    # d = 1, w = 1, onset 1: k=1 -> z = (1 - 1 - 1)/1 = -1 -> 1/(1+e^1) = 0.2689414213699951;
+    # k=2 -> z = 0 -> 0.5
+    got = demand.level_adoption(arr(xp, [1.0]), arr(xp, [1.0]), arr(xp, [1.0]), 1, 3)
+    assert row(got)[1] == pytest.approx(0.2689414213699951, rel=1e-15)
+    assert row(got)[2] == 0.5
+    # a tiny width (1e-3) makes z = -1000, 0, +1000 at k = 1, 2, 3: no overflow warning
+    # (pytest turns it into an error), and adoption is a step: 0 before the midpoint,
+    # 1/2 at it, exactly 1 after it (exp(-1000) = 0 in float64)
+    step = demand.level_adoption(arr(xp, [1.0]), arr(xp, [1.0]), arr(xp, [1e-3]), 1, 4)
+    assert row(step) == [0.0, 0.0, 0.5, 1.0]
+
+
+def test_harmonic_mix_half_the_work_at_ten_times_saves_45_percent(xp):
+    # X = 1 / ((1 - 0.5) + 0.5/10) = 1 / 0.55; FLOP needed = 1/X = 0.55 -> saves 45%.
+    # The arithmetic mix (0.5*1 + 0.5*10 = 5.5 -> 1/5.5 = 0.18) would wrongly save 82%.
+    got = demand.level_efficiency(arr(xp, [[0.5]]), arr(xp, [10.0]))
+    assert float(got[0, 0]) == pytest.approx(1 / 0.55, rel=1e-15)
+    assert 1 - 1 / float(got[0, 0]) == pytest.approx(0.45, rel=1e-14)
+    assert 1 - 1 / float(got[0, 0]) != pytest.approx(1 - 1 / 5.5, rel=1e-3)
+
+
+def test_level_efficiency_is_exactly_one_without_gain_or_adoption(xp):
+    # M = 1 -> 1 - 1/M = 0 -> X = 1/(1 - f*0) = 1 exactly; f = 0 -> X = 1 exactly
+    no_gain = demand.level_efficiency(arr(xp, [[0.0, 0.3, 1.0]]), arr(xp, [1.0]))
+    assert row(no_gain) == [1.0, 1.0, 1.0]
+    no_adoption = demand.level_efficiency(arr(xp, [[0.0, 0.0]]), arr(xp, [7.0]))
+    assert row(no_adoption) == [1.0, 1.0]
+    # full adoption: X = M
+    full = demand.level_efficiency(arr(xp, [[1.0]]), arr(xp, [4.0]))
+    assert float(full[0, 0]) == pytest.approx(4.0, rel=1e-15)
+
+
+def test_trend_efficiency_known_values(xp):
+    # r = 1.5, onset 1: [1, 1 (k = k_m: r^0), 1.5, 1.5^2 = 2.25]
+    got = demand.trend_efficiency(arr(xp, [1.5, 1.0]), 1, 4)
+    assert row(got, 0) == pytest.approx([1.0, 1.0, 1.5, 2.25], rel=1e-15)
+    assert row(got, 1) == [1.0, 1.0, 1.0, 1.0]  # r = 1: exactly 1
+
+
+def test_elasticity_moves_from_short_to_long(xp):
+    # short 0.2, long 1, a = 1, onset 1: tau = max(k - 1, 0) = [0, 0, 1, 2]
+    # eps = 1 + (0.2 - 1) exp(-tau) = [0.2, 0.2, 1 - 0.8/e, 1 - 0.8/e^2]
+    got = demand.elasticity(arr(xp, [0.2]), arr(xp, [1.0]), arr(xp, [1.0]), 1, 4)
+    expected = [0.2, 0.2, 1 - 0.8 * math.exp(-1), 1 - 0.8 * math.exp(-2)]
+    assert row(got) == pytest.approx(expected, rel=1e-15)
+    assert row(got)[2] == pytest.approx(0.7056964470628462, rel=1e-15)
+    # short = long: constant, exactly
+    flat = demand.elasticity(arr(xp, [0.7]), arr(xp, [0.7]), arr(xp, [2.0]), 2, 4)
+    assert row(flat) == [0.7, 0.7, 0.7, 0.7]
+
+
+def level_shock_compute(xp, *, eps: float, pi: float, magnitude: float, width: float = 1.0):
+    """Compute after one level shock (onset 1, d = 0, ceiling 1) on B = [10, 20, 40, 80]."""
+    baseline = arr(xp, [[10.0, 20.0, 40.0, 80.0]])
+    adoption = demand.level_adoption(arr(xp, [1.0]), arr(xp, [0.0]), arr(xp, [width]), 1, 4)
+    efficiency = demand.level_efficiency(adoption, arr(xp, [magnitude]))
+    elasticity = demand.elasticity(arr(xp, [eps]), arr(xp, [eps]), arr(xp, [1.0]), 1, 4)
+    return demand.physical_compute(baseline, [efficiency], [elasticity], arr(xp, [pi]))
+
+
+def test_level_shock_with_unit_elasticity_changes_nothing(xp):
+    # pi * eps - 1 = 0 -> X^0 = exp(0 * log X) = 1 exactly
+    got = level_shock_compute(xp, eps=1.0, pi=1.0, magnitude=10.0)
+    assert row(got) == [10.0, 20.0, 40.0, 80.0]
+
+
+def test_level_shock_with_zero_elasticity_divides_by_efficiency(xp):
+    # eps = 0: C = B * X^-1. M = 4 -> 1 - 1/M = 0.75. Adoption (w = 1) as above:
+    # k=1: f = 0.5 -> X = 1/(1 - 0.375) = 1.6 -> C = 20/1.6 = 12.5
+    # k=2: f = 0.7310585786300049 -> 1/X = 1 - 0.75 f = 0.45170606602749633 -> C = 18.068...
+    # k=3: f = 0.8807970779778823 -> 1/X = 0.33940219151658824 -> C = 80 * that
+    got = level_shock_compute(xp, eps=0.0, pi=1.0, magnitude=4.0)
+    expected = [
+        10.0,
+        12.5,
+        40.0 * (1 - 0.75 * 0.7310585786300049),
+        80.0 * 0.33940219151658824,
+    ]
+    assert row(got) == pytest.approx(expected, rel=1e-14)
+
+
+def test_level_shock_at_full_adoption_divides_compute_by_magnitude(xp):
+    # width 1e-3: f jumps from 0.5 at onset (z = 0) to exactly 1 after (z = 1000,
+    # exp(-1000) = 0 in float64). eps = 0 -> C = B / M = [10, 20/1.6, 40/4, 80/4]
+    got = level_shock_compute(xp, eps=0.0, pi=1.0, magnitude=4.0, width=1e-3)
+    assert row(got) == pytest.approx([10.0, 12.5, 10.0, 20.0], rel=1e-14)
+
+
+def test_zero_pass_through_acts_like_zero_elasticity(xp):
+    # pi = 0 -> exponent -1 whatever eps: same as eps = 0
+    got = level_shock_compute(xp, eps=3.0, pi=0.0, magnitude=4.0, width=1e-3)
+    assert row(got) == pytest.approx([10.0, 12.5, 10.0, 20.0], rel=1e-14)
+
+
+def test_jevons_elasticity_above_one_raises_compute(xp):
+    # eps = 2, full adoption: C = B * M^(2 - 1) = B * 4 from k = 2
+    got = level_shock_compute(xp, eps=2.0, pi=1.0, magnitude=4.0, width=1e-3)
+    assert row(got) == pytest.approx([10.0, 32.0, 160.0, 320.0], rel=1e-14)
+
+
+def test_two_shocks_multiply(xp):
+    # trend r = 2 from onset 1 ([1, 1, 2, 4]) and a full level shock M = 4 (width 1e-3,
+    # [1, 1.6, 4, 4]), eps = 0: C = B / (X1 * X2) = [10, 20/1.6, 40/8, 80/16]
+    baseline = arr(xp, [[10.0, 20.0, 40.0, 80.0]])
+    level = demand.level_efficiency(
+        demand.level_adoption(arr(xp, [1.0]), arr(xp, [0.0]), arr(xp, [1e-3]), 1, 4),
+        arr(xp, [4.0]),
+    )
+    trend = demand.trend_efficiency(arr(xp, [2.0]), 1, 4)
+    eps = demand.elasticity(arr(xp, [0.0]), arr(xp, [0.0]), arr(xp, [1.0]), 1, 4)
+    got = demand.physical_compute(baseline, [level, trend], [eps, eps], arr(xp, [1.0]))
+    assert row(got) == pytest.approx([10.0, 12.5, 5.0, 5.0], rel=1e-14)
+
+
+def test_no_shock_returns_baseline_exactly(xp):
+    baseline = arr(xp, [[10.0, 20.0, 40.0]])
+    got = demand.physical_compute(baseline, [], [], arr(xp, [0.3]))
+    assert row(got) == [10.0, 20.0, 40.0]
