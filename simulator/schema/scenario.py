@@ -457,7 +457,7 @@ class Correlation(_Model):
         max_length=2,
         description="Two dotted parameter paths, e.g. shocks.deepseek.magnitude.",
     )
-    rho: float = Field(ge=-1, le=1, description="Spearman rank correlation in [-1, 1]. [-]")
+    rho: float = Field(gt=-1, lt=1, description="Spearman rank correlation in (-1, 1). [-]")
 
     @model_validator(mode="after")
     def _check(self) -> Correlation:
@@ -565,7 +565,7 @@ class Scenario(_Model):
         first = vintage_years[0]
         for name in Chips.model_fields:
             path = getattr(self.chips, name)
-            if isinstance(path, Anchors) and min(path.anchors) > first:
+            if isinstance(path, Anchors) and len(path.anchors) > 1 and min(path.anchors) > first:
                 yield (
                     f"chips.{name}.anchors",
                     (
@@ -576,10 +576,11 @@ class Scenario(_Model):
         for where, path in self.paths():
             if isinstance(path, Anchors):
                 lo, hi = min(path.anchors), max(path.anchors)
-                if hi < base or lo > end:
+                start = first if where.startswith("chips.") else base
+                if hi < start or lo > end:
                     yield (
                         f"{where}.anchors",
-                        f"anchors {lo}..{hi} lie outside the scenario's years {base}..{end}",
+                        f"anchors {lo}..{hi} lie outside the years {start}..{end} it is used for",
                     )
         for q in self.questions:
             if not base <= q.year <= end:
@@ -601,7 +602,8 @@ class Scenario(_Model):
                         key,
                         (
                             f"{target} is a path parameter; correlations apply to scalar "
-                            f"parameters (an anchor such as {target}.anchors.{base} is one)"
+                            "parameters, such as one anchor of a path written with `anchors:` "
+                            f"(e.g. {target}.anchors.{base})"
                         ),
                     )
                 elif target not in scalars:
