@@ -44,6 +44,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 BACKENDS = {"numpy": "numpy", "strict": "array_api_strict", "cupy": "cupy"}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite the golden files of the shipped scenarios (tests/golden/*.json).",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run_slow = os.environ.get("JEVONS_SLOW") == "1"
     skip_slow = pytest.mark.skip(reason="slow; set JEVONS_SLOW=1 to run")

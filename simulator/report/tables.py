@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rich import box
+from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from simulator.report.units import display_unit, format_number, format_ratio
 from simulator.result import SimulationResult
@@ -65,8 +68,8 @@ def headline_table(
     *,
     metrics: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
-) -> Table:
-    """A table of headline metrics for a strategist: P5/P50/P95 with and without the shocks.
+) -> Group:
+    """Tables of headline metrics for a strategist: P5/P50/P95 with and without the shocks.
 
     Parameters
     ----------
@@ -83,8 +86,9 @@ def headline_table(
 
     Returns
     -------
-    table : rich.table.Table
-        One section per metric, one row per year; columns P5, P50, P95 with the shocks,
+    tables : rich.console.Group
+        A heading, one table per metric (titled with its unit) and a caption. Each
+        table has one row per year; columns P5, P50, P95 with the shocks,
         P5, P50, P95 without them, and the median of the per-sample impact ratio. Values
         are in the unit named in the metric's label (e.g. ``[M units]``, ``[$B]``, ``[GW]``).
         Missing values print as ``n/a``.
@@ -113,34 +117,39 @@ def headline_table(
             raise ValueError(msg)
         shown_years = tuple(years)
 
-    table = Table(
-        title=escape(f"{result.scenario_name}: headline metrics ({result.n_samples:,} samples)"),
-        caption=escape(
-            "P5/P50/P95: percentiles across samples, in the unit in brackets. "
-            "Impact: median of the per-sample ratio with shocks / without (1 = unchanged)."
-        ),
-    )
-    table.add_column(escape("Metric [unit]"), style="bold")
-    table.add_column("Year", justify="right")
-    for variant in ("With shocks", "Without"):
-        for stat in ("P5", "P50", "P95"):
-            table.add_column(f"{variant}\n{stat}", justify="right")
-    table.add_column("Impact\nP50", justify="right")
-
-    for i, metric in enumerate(shown_metrics):
+    tables: list[Table] = []
+    for metric in shown_metrics:
         unit = display_unit(metric)
-        label = escape(f"{unit.description or metric} [{unit.label}]")
-        for j, year in enumerate(shown_years):
-            cells = [label if j == 0 else "", str(year)]
+        table = Table(
+            title=escape(f"{unit.description or metric} [{unit.label}]"),
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        table.add_column("Year", justify="right")
+        for variant in ("With shock", "Without"):
+            for stat in ("P5", "P50", "P95"):
+                table.add_column(f"{variant}\n{stat}", justify="right")
+        table.add_column("Impact\nP50", justify="right")
+        for year in shown_years:
+            cells = [str(year)]
             for variant in ("with_shocks", "counterfactual"):
                 for stat in ("p5", "p50", "p95"):
                     cells.append(
                         escape(format_number(_lookup(summary, variant, metric, year, stat), unit))
                     )
             cells.append(escape(format_ratio(_lookup(summary, "impact", metric, year, "p50"))))
-            last = j == len(shown_years) - 1 and i < len(shown_metrics) - 1
-            table.add_row(*cells, end_section=last)
-    return table
+            table.add_row(*cells)
+        tables.append(table)
+    header = Text(
+        f"{result.scenario_name}: headline metrics ({result.n_samples:,} samples)", style="bold"
+    )
+    caption = Text(
+        "P5/P50/P95: percentiles across samples, in the unit in brackets. Impact: median of "
+        "the per-sample ratio with shocks / without, on the same samples (1 = unchanged).",
+        style="dim",
+    )
+    return Group(header, *tables, caption)
 
 
 def questions_table(answers: Sequence[QuestionAnswer]) -> Table:

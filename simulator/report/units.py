@@ -123,10 +123,11 @@ def format_ratio(value: float) -> str:
     Returns
     -------
     text : str
-        The ratio with three significant digits and an ``x``; ``"inf"``, ``"n/a"``.
+        The ratio with three decimals (three significant digits from 10 on) and an
+        ``x``; ``"inf"``, ``"n/a"``.
     """
     if math.isnan(value):
         return "n/a"
     if math.isinf(value):
         return "inf"
-    return f"{value:.3g}x"
+    return f"{value:.3f}x" if value < 10 else f"{value:.3g}x"

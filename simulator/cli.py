@@ -1,0 +1,303 @@
+"""The ``jevons`` command line: thin wrappers over the library.
+
+Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override; 2 a
+command-line usage error (Click's convention); 3 results could not be written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from simulator.engine import answer_questions, simulate
+from simulator.errors import EXIT_OUTPUT_ERROR, EXIT_SCENARIO_ERROR, ScenarioError
+from simulator.io import dump_yaml, load_scenario, resolve_scenario, scenario_json_schema
+from simulator.report.tables import headline_table, questions_table
+from simulator.report.writers import write_outputs
+from simulator.summary import summarize
+
+app = typer.Typer(
+    name="jevons",
+    no_args_is_help=True,
+    add_completion=False,
+    help=(
+        "AI compute demand scenarios: what efficiency shocks (DeepSeek-style) and "
+        "Jevons-style demand responses mean for accelerators, HBM, revenue and power.\n\n"
+        "Write your beliefs as distributions in a YAML scenario, then `jevons run` it."
+    ),
+)
+
+
+class Method(enum.StrEnum):
+    """Sampling designs."""
+
+    random = "random"
+    lhs = "lhs"
+    sobol = "sobol"
+
+
+ScenarioFile = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="Scenario YAML file.", show_default=False
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a scenario value: dotted.key=value, value read as YAML "
+        "(e.g. --set demand.segments.chat.elasticity='1 to 2'). Repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def _fail(exc: ScenarioError) -> typer.Exit:
+    typer.echo(str(exc), err=True)
+    n = len(exc.problems)
+    typer.echo(f"{n} problem{'s' if n != 1 else ''} found.", err=True)
+    return typer.Exit(code=EXIT_SCENARIO_ERROR)
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="Scenario files."),
+    ],
+) -> None:
+    """Check scenario files; print OK and a one-line summary for each valid one."""
+    bad = 0
+    for path in files:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            typer.echo(str(exc), err=True)
+            continue
+        n_shocks = len(sc.shocks)
+        typer.echo(
+            f"OK {path}: {sc.name}, years {sc.years.base_year}-{sc.years.end_year}, "
+            f"{len(sc.demand.segments)} segments, {n_shocks} shock{'s' if n_shocks != 1 else ''}, "
+            f"{len(sc.uncertain())} uncertain parameters"
+        )
+    good = len(files) - bad
+    typer.echo(f"{good} valid, {bad} invalid.", err=bad > 0)
+    if bad:
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR)
+
+
+@app.command()
+def show(scenario: ScenarioFile, overrides: SetOption = None) -> None:
+    """Print the fully resolved scenario (after extends and --set) as YAML."""
+    try:
+        resolved = resolve_scenario(scenario, overrides or ())
+        load_scenario(scenario, overrides or ())
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    typer.echo(dump_yaml(resolved.data), nl=False)
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write to this file instead of standard output."),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the scenario language (for editors and CI checks)."""
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        _atomic_write(out, text)
+    except OSError as exc:
+        typer.echo(f"cannot write {out}: {exc}", err=True)
+        raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+
+
+@app.command()
+def run(
+    scenario: ScenarioFile,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples", "-n", min=1, max=10_000_000,
+            help="Monte Carlo samples [default: the scenario's sampling.samples].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Root seed [default: the scenario's sampling.seed, else fresh entropy].",
+            show_default=False,
+        ),
+    ] = None,
+    method: Annotated[
+        Method | None,
+        typer.Option(
+            case_sensitive=False, help="Sampling design [default: the scenario's].",
+            show_default=False,
+        ),
+    ] = None,
+    overrides: SetOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", file_okay=False,
+            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here.",
+            show_default=False,
+        ),
+    ] = None,
+    save_samples: Annotated[
+        bool, typer.Option("--save-samples", help="With --out, also write samples.npz.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary and answers as JSON on stdout.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=256, help="Threads computing blocks of samples.")
+    ] = 1,
+) -> None:
+    """Simulate SCENARIO with and without its shocks; print a table and the answers.
+
+    The table shows P5 / P50 / P95 of the headline metrics for a few years with the
+    shocks, without them (the counterfactual on the same samples) and the median
+    impact (with / without). Answers are the scenario's `questions`.
+    """
+    try:
+        resolved = resolve_scenario(scenario, overrides or ())
+        sc = load_scenario(scenario, overrides or ())
+    except ScenarioError as exc:
+        raise _fail(exc) from None
+    err = Console(stderr=True)
+    if seed is None and sc.sampling.seed is None:
+        from simulator.sampling import as_seed
+
+        seed = as_seed(None)
+        err.print(f"seed: {seed} (pass --seed {seed} to repeat this run)")
+
+    started = time.perf_counter()
+    with _LazyProgress(err) as bar:
+        result = simulate(
+            sc,
+            samples,
+            rng=seed,
+            method=None if method is None else method.value,  # type: ignore[arg-type]
+            workers=workers,
+            progress=bar.update,
+            resolved=resolved.data,
+        )
+    t_sim = time.perf_counter() - started
+    t1 = time.perf_counter()
+    summary = summarize(
+        {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
+        result.years,
+        scenario=sc.name,
+    )
+    answers = answer_questions(sc, result)
+    t_sum = time.perf_counter() - t1
+
+    if as_json:
+        payload: dict[str, Any] = {
+            "scenario": sc.name,
+            "seed": result.seed,
+            "samples": result.n_samples,
+            "method": result.method,
+            "answers": [dataclasses.asdict(a) for a in answers],
+            "summary": summary.to_records(),
+        }
+        typer.echo(json.dumps(payload, allow_nan=True))
+    else:
+        console = Console()
+        console.print(headline_table(result, summary))
+        if answers:
+            console.print(questions_table(answers))
+        err.print(
+            f"{result.n_samples:,} samples ({result.method}, seed {result.seed}) in "
+            f"{t_sim:.1f} s; summaries {t_sum:.1f} s"
+        )
+    if out is not None:
+        try:
+            written = write_outputs(
+                out,
+                result,
+                summary,
+                answers=answers,
+                manifest_extra={
+                    "scenario_file": str(scenario),
+                    "overrides": list(overrides or ()),
+                    "cli_timings_s": {"simulate": t_sim, "summarize": t_sum},
+                },
+                save_samples=save_samples,
+            )
+        except OSError as exc:
+            typer.echo(f"cannot write results to {out}: {exc}", err=True)
+            raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+        err.print(f"wrote {len(written)} files to {out}")
+
+
+class _LazyProgress:
+    """A progress bar that appears only when a run takes more than a moment."""
+
+    def __init__(self, console: Console, delay: float = 0.7) -> None:
+        self.console = console
+        self.delay = delay
+        self.start = time.perf_counter()
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.perf_counter() - self.start < self.delay or done >= total:
+                return
+            self.bar = Progress(
+                TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(), console=self.console, transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("simulate", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main() -> None:
+    """Entry point of the ``jevons`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

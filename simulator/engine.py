@@ -1,0 +1,335 @@
+"""Orchestration: scenario -> blocks of samples -> model -> collected paths.
+
+The engine is the only module that knows both the schema and the model (the role
+of pvlib's ``ModelChain``). Work is split into fixed-size **blocks** of samples:
+block ``b`` draws its parameters from its own random streams (MODEL.md §6), so a
+block is an independent unit of work that any worker, thread or machine can
+compute in any order, and the result never depends on how blocks are scheduled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator._typing import Array
+from simulator.model import evaluate, metric_names
+from simulator.model.inputs import (
+    ChipInputs,
+    FleetInputs,
+    ModelInputs,
+    SegmentInputs,
+    ShockInputs,
+)
+from simulator.result import SimulationResult
+from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
+from simulator.schema import FromGrowth, Scenario
+from simulator.schema.scenario import PATH_DOMAINS
+from simulator.summary import QuestionAnswer, exceedance, impact
+
+Method = Literal["random", "lhs", "sobol"]
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(samples_done, samples_total)`` after each block."""
+
+_ADOPTION_DEFAULTS = {"ceiling": 1.0, "delay": 0.0, "width": 0.5}
+"""Adoption of a level shock that gives no ``adoption`` (see ``schema.Adoption``)."""
+
+
+def simulate(
+    scenario: Scenario,
+    samples: int | None = None,
+    *,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+    method: Method | None = None,
+    block_size: int = BLOCK_SIZE,
+    workers: int = 1,
+    blocks: Sequence[int] | None = None,
+    xp: Any = None,
+    progress: ProgressCallback | None = None,
+    resolved: Mapping[str, Any] | None = None,
+) -> SimulationResult:
+    """Run the Monte Carlo simulation of a scenario, with and without its shocks.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (see :func:`simulator.io.load_scenario`).
+    samples : int, optional
+        Number of samples; default ``scenario.sampling.samples``.
+    rng : int, SeedSequence, Generator or None, optional
+        Root seed (SPEC 7). Default: ``scenario.sampling.seed``, or fresh entropy
+        when that is absent too. The seed used is recorded in the result.
+    method : {"random", "lhs", "sobol"}, optional
+        Sampling design; default ``scenario.sampling.method``.
+    block_size : int, optional
+        Samples per random-stream block. Part of the reproducibility contract:
+        the same seed and block size give the same numbers whatever ``workers``.
+    workers : int, optional
+        Threads computing blocks concurrently (numpy releases the GIL).
+    blocks : sequence of int, optional
+        Compute only these blocks (for distributed runs); the result then holds
+        their samples, in the order given. Default: every block.
+    xp : array namespace, optional
+        Array backend for the model (e.g. ``cupy``); sampling stays on the host
+        in NumPy and results come back as NumPy arrays.
+    progress : callable, optional
+        ``progress(done, total)`` in samples, called after each block.
+    resolved : mapping, optional
+        The resolved scenario data to record in the result (for manifests).
+
+    Returns
+    -------
+    SimulationResult
+        Per-sample paths of every metric (MODEL.md §9), shape ``(n, T + 1)``.
+    """
+    t0 = time.perf_counter()
+    n = scenario.sampling.samples if samples is None else int(samples)
+    if n < 1:
+        msg = f"samples must be an int >= 1; got {samples!r}"
+        raise ValueError(msg)
+    if block_size < 1:
+        msg = f"block_size must be an int >= 1; got {block_size!r}"
+        raise ValueError(msg)
+    if workers < 1:
+        msg = f"workers must be an int >= 1; got {workers!r}"
+        raise ValueError(msg)
+    if method is not None and method != scenario.sampling.method:
+        sampling = scenario.sampling.model_copy(update={"method": method})
+        scenario = scenario.model_copy(update={"sampling": sampling})
+    seed = as_seed(scenario.sampling.seed if rng is None else rng)
+
+    n_blocks = math.ceil(n / block_size)
+    todo = list(range(n_blocks)) if blocks is None else list(blocks)
+    if any(not 0 <= b < n_blocks for b in todo):
+        msg = f"blocks must lie in 0..{n_blocks - 1} for {n} samples; got {list(blocks or [])}"
+        raise ValueError(msg)
+    sizes = [min(block_size, n - b * block_size) for b in todo]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    total = int(offsets[-1])
+
+    years = scenario.years.all
+    names = metric_names([s.name for s in scenario.demand.segments])
+    out: dict[str, dict[str, NDArray[np.float64]]] = {
+        v: {m: np.empty((total, len(years))) for m in names}
+        for v in ("with_shocks", "counterfactual", "impact")
+    }
+    done = 0
+
+    def run_block(i: int) -> int:
+        rows = slice(int(offsets[i]), int(offsets[i + 1]))
+        draws = draw_block(scenario, seed, todo[i], block_size=block_size)
+        draws = {k: v[: sizes[i]] for k, v in draws.items()}
+        inputs = build_inputs(scenario, draws, xp=xp)
+        with_shocks = evaluate(inputs)
+        without = evaluate(dataclasses.replace(inputs, shocks=()))
+        for m in names:
+            a, b = _to_numpy(with_shocks[m]), _to_numpy(without[m])
+            out["with_shocks"][m][rows] = a
+            out["counterfactual"][m][rows] = b
+            out["impact"][m][rows] = impact(a, b)
+        return sizes[i]
+
+    if workers == 1 or len(todo) == 1:
+        for i in range(len(todo)):
+            done += run_block(i)
+            if progress is not None:
+                progress(done, total)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for size in pool.map(run_block, range(len(todo))):
+                done += size
+                if progress is not None:
+                    progress(done, total)
+
+    return SimulationResult(
+        scenario_name=scenario.name,
+        resolved=dict(resolved) if resolved is not None else scenario.model_dump(mode="json"),
+        years=years,
+        n_samples=total,
+        seed=seed,
+        method=scenario.sampling.method,
+        block_size=block_size,
+        with_shocks=out["with_shocks"],
+        counterfactual=out["counterfactual"],
+        impact=out["impact"],
+        timings={"simulate_s": time.perf_counter() - t0},
+        versions=package_versions(),
+    )
+
+
+def build_inputs(
+    scenario: Scenario, draws: Mapping[str, NDArray[np.float64]], *, xp: Any = None
+) -> ModelInputs:
+    """Turn one block of parameter draws into model inputs.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the draws come from.
+    draws : mapping of str to ndarray, shape (n,)
+        Every scalar parameter's values by dotted path (see ``Scenario.scalars``).
+    xp : array namespace, optional
+        Backend to move the arrays to; default NumPy.
+
+    Returns
+    -------
+    ModelInputs
+    """
+    base, end = scenario.years.base_year, scenario.years.end_year
+    years = scenario.years.all
+    vintage_years = sorted(scenario.fleet.initial_vintages)
+    chip_years = tuple(range(vintage_years[0], end + 1))
+
+    def put(a: NDArray[np.float64]) -> Array:
+        return a if xp is None else xp.asarray(a)
+
+    def path(where: str, spec: Any, on: Sequence[int] = years) -> Array:
+        values = path_values(spec, draws, where, on, base, end)
+        if isinstance(spec, FromGrowth):
+            # Geometric growth saturates at the parameter's domain (utilization <= 1 ...).
+            domain = PATH_DOMAINS[where.rsplit(".", 1)[-1]]
+            values = np.clip(values, domain.low, domain.high)
+        return put(values)
+
+    segments = []
+    for s in scenario.demand.segments:
+        stem = f"demand.segments.{s.name}"
+        e = s.elasticity
+        long_key = f"{stem}.elasticity.long" if e.long is not None else f"{stem}.elasticity.short"
+        short_key = (
+            f"{stem}.elasticity.short" if e.short is not None else f"{stem}.elasticity.long"
+        )
+        segments.append(
+            SegmentInputs(
+                name=s.name,
+                kind=s.kind,
+                share=s.share,
+                growth=path(f"{stem}.growth", s.growth),
+                elasticity_short=put(draws[short_key]),
+                elasticity_long=put(draws[long_key]),
+                adjustment=put(draws[f"{stem}.elasticity.adjustment"]),
+                pass_through=put(draws[f"{stem}.pass_through"]),
+            )
+        )
+
+    n = len(draws["fleet.median_life"])
+    shocks = []
+    for m in scenario.shocks:
+        targets = tuple(
+            i
+            for i, s in enumerate(scenario.demand.segments)
+            if s.name in m.applies_to or s.kind in m.applies_to
+        )
+        adoption: dict[str, Array] = {}
+        for key, default in _ADOPTION_DEFAULTS.items():
+            if m.adoption is not None:
+                adoption[key] = put(draws[f"shocks.{m.name}.adoption.{key}"])
+            else:  # trend shocks ignore adoption; level shocks use the defaults
+                adoption[key] = put(np.full(n, default))
+        shocks.append(
+            ShockInputs(
+                name=m.name,
+                type=m.type,
+                onset=m.onset - base,
+                segments=targets,
+                magnitude=put(draws[f"shocks.{m.name}.magnitude"]),
+                **adoption,
+            )
+        )
+
+    fleet = FleetInputs(
+        initial_vintages=put(
+            np.stack([draws[f"fleet.initial_vintages.{y}"] for y in vintage_years], axis=-1)
+        ),
+        median_life=put(draws["fleet.median_life"]),
+        shape=put(draws["fleet.shape"]),
+        supply_cap=(
+            None
+            if scenario.fleet.supply_cap is None
+            else path("fleet.supply_cap", scenario.fleet.supply_cap)
+        ),
+    )
+    c = scenario.chips
+    chips = ChipInputs(
+        h100e_per_unit=path("chips.h100e_per_accelerator", c.h100e_per_accelerator, chip_years),
+        hbm_per_unit=path("chips.hbm_gb_per_accelerator", c.hbm_gb_per_accelerator, chip_years),
+        price=path("chips.asp", c.asp, chip_years),
+        system_power=path("chips.system_watts", c.system_watts, chip_years),
+        hbm_price=path("chips.hbm_price", c.hbm_price, chip_years),
+        capex_share=path("chips.accelerator_capex_share", c.accelerator_capex_share, chip_years),
+        pue=path("chips.pue", c.pue, chip_years),
+        load=path("chips.load", c.load, chip_years),
+    )
+    return ModelInputs(
+        years=years,
+        segments=tuple(segments),
+        shocks=tuple(shocks),
+        utilization_training=path("utilization.training", scenario.utilization.training),
+        utilization_inference=path("utilization.inference", scenario.utilization.inference),
+        fleet=fleet,
+        chips=chips,
+    )
+
+
+def answer_questions(scenario: Scenario, result: SimulationResult) -> list[QuestionAnswer]:
+    """Exceedance probabilities of the scenario's ``questions``, with standard errors.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose ``questions`` to answer.
+    result : SimulationResult
+        A simulation of that scenario.
+
+    Returns
+    -------
+    list of QuestionAnswer
+        One per question, in scenario order: probability and its binomial
+        standard error ``sqrt(p (1 - p) / n)`` (MODEL.md §7).
+    """
+    answers = []
+    k_of = {y: k for k, y in enumerate(result.years)}
+    for q in scenario.questions:
+        k = k_of[q.year]
+        x = result.variant(q.variant)[q.metric][:, k]
+        threshold: Any = (
+            result.counterfactual[q.metric][:, k] if q.than == "counterfactual" else q.than
+        )
+        p, se = exceedance(x, q.op, threshold)
+        answers.append(
+            QuestionAnswer(name=q.name, text=q.describe(), probability=float(p), se=float(se))
+        )
+    return answers
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that determine a run's numbers."""
+    out = {}
+    for pkg in ("jevons", "numpy", "scipy", "pydantic"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            out[pkg] = "unknown"
+    return out
+
+
+def _to_numpy(a: Array) -> NDArray[np.float64]:
+    if isinstance(a, np.ndarray):
+        return a
+    try:
+        import array_api_compat
+
+        return np.asarray(array_api_compat.to_device(a, "cpu"))
+    except (ImportError, ValueError, TypeError, AttributeError):  # cupy exposes .get()
+        return np.asarray(a.get() if hasattr(a, "get") else a)
+
+
+__all__ = ["answer_questions", "build_inputs", "package_versions", "simulate"]

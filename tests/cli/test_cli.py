@@ -1,0 +1,205 @@
+"""End-to-end tests of the ``jevons`` command line with typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from simulator.cli import app
+from simulator.errors import EXIT_SCENARIO_ERROR
+from simulator.io import load_scenario
+
+ROOT = Path(__file__).parents[2]
+SCENARIOS = ROOT / "scenarios"
+DEEPSEEK = str(SCENARIOS / "deepseek.yaml")
+runner = CliRunner()
+
+
+def invoke(*args: str) -> "CliResult":
+    result = runner.invoke(app, list(args))
+    return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str, exc: BaseException | None) -> None:
+        self.code, self.out, self.err, self.exc = code, out, err, exc
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+def test_validate_shipped_scenarios_prints_ok_and_summary() -> None:
+    files = sorted(str(p) for p in SCENARIOS.glob("*.yaml"))
+    r = invoke("validate", *files)
+    assert r.code == 0, r.err
+    assert r.out.count("OK ") == len(files)
+    assert "deepseek.yaml: deepseek, years 2024-2035, 4 segments, 1 shock," in r.out
+    assert f"{len(files)} valid, 0 invalid." in r.out
+
+
+def test_validate_reports_location_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (SCENARIOS / "base.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("median_life:", "median_lfe:"), encoding="utf-8")
+    r = invoke("validate", str(bad))
+    assert r.code == EXIT_SCENARIO_ERROR
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "median_life:" in t)
+    assert f"{bad}:{line}:3: fleet.median_lfe:" in r.err
+    assert "did you mean 'median_life'" in r.err
+    assert "Traceback" not in r.err + r.out
+    assert "0 valid, 1 invalid." in r.err
+
+
+def test_validate_missing_file_is_usage_error() -> None:
+    r = invoke("validate", "no-such-file.yaml")
+    assert r.code == 2
+
+
+# --- show ----------------------------------------------------------------------------------
+
+
+def test_show_prints_resolved_scenario_that_reloads(tmp_path: Path) -> None:
+    r = invoke("show", DEEPSEEK)
+    assert r.code == 0, r.err
+    data = yaml.safe_load(r.out)
+    assert "extends" not in data
+    names = [s["name"] for s in data["demand"]["segments"]]
+    assert names == ["pretraining", "post_training", "chat", "reasoning"]
+    copy = tmp_path / "resolved.yaml"
+    copy.write_text(r.out, encoding="utf-8")
+    assert load_scenario(copy) == load_scenario(DEEPSEEK)
+
+
+def test_show_applies_set_overrides() -> None:
+    r = invoke(
+        "show", DEEPSEEK,
+        "--set", "demand.segments.chat.elasticity=1 to 2",
+        "--set", "sampling.samples=5000",
+    )
+    assert r.code == 0, r.err
+    data = yaml.safe_load(r.out)
+    chat = next(s for s in data["demand"]["segments"] if s["name"] == "chat")
+    assert chat["elasticity"] == "1 to 2"
+    assert data["sampling"]["samples"] == 5000
+
+
+def test_show_bad_set_is_reported() -> None:
+    r = invoke("show", DEEPSEEK, "--set", "demand.segments.nope.share=0.5")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "--set demand.segments.nope.share=0.5" in r.err
+    r = invoke("show", DEEPSEEK, "--set", "sampling.samples=-3")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "sampling.samples" in r.err
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+def test_schema_is_json_schema_and_validates_shipped_scenarios(tmp_path: Path) -> None:
+    r = invoke("schema")
+    assert r.code == 0
+    schema = json.loads(r.out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    out = tmp_path / "s.json"
+    assert invoke("schema", "-o", str(out)).code == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == schema
+
+
+def test_committed_schema_copy_is_current() -> None:
+    committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(invoke("schema").out), (
+        "docs/scenario.schema.json is stale: run `jevons schema -o docs/scenario.schema.json`"
+    )
+
+
+# --- run -----------------------------------------------------------------------------------
+
+
+def test_run_prints_table_and_answers() -> None:
+    r = invoke("run", DEEPSEEK, "-n", "300", "--seed", "7")
+    assert r.code == 0, r.err
+    assert "P(HBM demand in 2027 is lower than without the shock)" in r.out
+    assert "2027" in r.out and "2030" in r.out
+    assert "300 samples" in r.err
+
+
+def test_run_is_reproducible_with_seed() -> None:
+    a = invoke("run", DEEPSEEK, "-n", "200", "--seed", "3", "--json")
+    b = invoke("run", DEEPSEEK, "-n", "200", "--seed", "3", "--json")
+    assert a.code == b.code == 0
+    assert a.out == b.out
+
+
+def test_run_without_seed_prints_the_seed_it_used(tmp_path: Path) -> None:
+    sc = tmp_path / "noseed.yaml"
+    sc.write_text(
+        f"extends: {SCENARIOS / 'base.yaml'}\nname: noseed\nsampling: {{seed: null}}\n",
+        encoding="utf-8",
+    )
+    r = invoke("run", str(sc), "-n", "50", "--json")
+    assert r.code == 0, r.err
+    seed = json.loads(r.out)["seed"]
+    assert f"seed: {seed}" in r.err
+    again = invoke("run", str(sc), "-n", "50", "--json", "--seed", str(seed))
+    assert json.loads(again.out)["summary"] == json.loads(r.out)["summary"]
+
+
+def test_run_json_has_summary_and_answers() -> None:
+    r = invoke("run", DEEPSEEK, "-n", "200", "--seed", "1", "--json", "--method", "sobol")
+    assert r.code == 0, r.err
+    payload = json.loads(r.out)
+    assert payload["method"] == "sobol"
+    assert payload["samples"] == 200
+    names = {a["name"] for a in payload["answers"]}
+    assert "hbm_2027_below_counterfactual" in names
+    for a in payload["answers"]:
+        assert 0.0 <= a["probability"] <= 1.0
+    rows = payload["summary"]
+    assert {"scenario", "variant", "metric", "year", "statistic", "value"} <= set(rows[0])
+    assert {r["variant"] for r in rows} == {"with_shocks", "counterfactual", "impact"}
+
+
+def test_run_out_writes_all_files(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    r = invoke("run", DEEPSEEK, "-n", "300", "--seed", "2", "--out", str(out), "--save-samples")
+    assert r.code == 0, r.err
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.csv", "summary.json", "manifest.json", "samples.npz"} <= names
+    pngs = {n for n in names if n.endswith(".png")}
+    assert {"shipments_units.png", "hbm_gb.png", "accelerator_revenue.png", "power_w.png",
+            "compute_by_kind.png"} <= pngs
+    header = (out / "summary.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "scenario,variant,metric,year,statistic,value"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seed"] == 2
+    assert manifest["samples"] == 300
+    assert manifest["scenario_file"] == DEEPSEEK
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jevons-")]
+
+
+def test_run_bad_scenario_exits_1_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nyears: {base_year: 2024, end_year: 2020}\n", encoding="utf-8")
+    r = invoke("run", str(bad))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert f"{bad}:" in r.err
+    assert "Traceback" not in r.err
+
+
+@pytest.mark.parametrize("args", [["-n", "0"], ["--method", "grid"], ["--seed", "-1"]])
+def test_run_usage_errors_exit_2(args: list[str]) -> None:
+    assert invoke("run", DEEPSEEK, *args).code == 2
+
+
+def test_help_is_readable() -> None:
+    r = invoke("--help")
+    assert r.code == 0
+    for cmd in ("run", "validate", "show", "schema"):
+        assert cmd in r.out
+    r = invoke("run", "--help")
+    assert "--save-samples" in r.out and "--set" in r.out

@@ -1,0 +1,131 @@
+"""The engine: determinism, prefix stability, block/worker independence, CRN.
+
+MODEL.md §6 and §8 item 9. These use the shipped scenarios at small sample counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.engine import answer_questions, simulate
+from simulator.io import load_scenario
+from simulator.result import SimulationResult
+
+SCENARIOS = Path(__file__).parents[2] / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def deepseek():  # type: ignore[no-untyped-def]
+    return load_scenario(SCENARIOS / "deepseek.yaml")
+
+
+@pytest.fixture(scope="module")
+def base():  # type: ignore[no-untyped-def]
+    return load_scenario(SCENARIOS / "base.yaml")
+
+
+def assert_same(a: SimulationResult, b: SimulationResult, rows: slice = slice(None)) -> None:
+    assert a.metrics == b.metrics
+    for variant in ("with_shocks", "counterfactual", "impact"):
+        for m in a.metrics:
+            np.testing.assert_array_equal(
+                a.variant(variant)[m][rows], b.variant(variant)[m], err_msg=f"{variant}/{m}"
+            )
+
+
+def test_same_seed_same_numbers(deepseek) -> None:
+    assert_same(simulate(deepseek, 700, rng=11), simulate(deepseek, 700, rng=11))
+
+
+def test_different_seed_different_numbers(deepseek) -> None:
+    a = simulate(deepseek, 300, rng=1).with_shocks["hbm_gb"]
+    b = simulate(deepseek, 300, rng=2).with_shocks["hbm_gb"]
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("method", ["random", "lhs", "sobol"])
+def test_prefix_stability_across_block_boundaries(deepseek, method: str) -> None:
+    # n = 1000 spans blocks of 256 partially; 300 and 1000 share their first 300 samples.
+    full = simulate(deepseek, 1000, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
+    part = simulate(deepseek, 300, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
+    assert_same(full, part, slice(0, 300))
+
+
+def test_workers_and_block_subsets_do_not_change_results(deepseek) -> None:
+    one = simulate(deepseek, 1100, rng=4, block_size=256)
+    two = simulate(deepseek, 1100, rng=4, block_size=256, workers=2)
+    assert_same(one, two)
+    # A distributed run computes blocks anywhere, in any order; block 4 holds rows 1024..1099.
+    pieces = simulate(deepseek, 1100, rng=4, block_size=256, blocks=[4, 1])
+    np.testing.assert_array_equal(
+        pieces.with_shocks["shipments_units"][:76], one.with_shocks["shipments_units"][1024:]
+    )
+    np.testing.assert_array_equal(
+        pieces.with_shocks["shipments_units"][76:], one.with_shocks["shipments_units"][256:512]
+    )
+
+
+def test_common_random_numbers_between_scenarios(base, deepseek) -> None:
+    # deepseek extends base with a shock, other elasticities and one more correlation on
+    # other parameters: its counterfactual draws the same uniforms for every shared
+    # parameter, so it equals base exactly, sample by sample (paired comparisons).
+    b = simulate(base, 600, rng=9)
+    d = simulate(deepseek, 600, rng=9)
+    for m in b.metrics:
+        np.testing.assert_array_equal(d.counterfactual[m], b.with_shocks[m], err_msg=m)
+
+
+def test_seed_defaults_to_scenario_and_is_recorded(deepseek) -> None:
+    r = simulate(deepseek, 10)
+    assert r.seed == deepseek.sampling.seed
+    fresh = simulate(deepseek.model_copy(update={"sampling": deepseek.sampling.model_copy(
+        update={"seed": None})}), 10)
+    again = simulate(deepseek, 10, rng=fresh.seed)
+    assert fresh.seed != deepseek.sampling.seed
+    np.testing.assert_array_equal(fresh.with_shocks["hbm_gb"], again.with_shocks["hbm_gb"])
+
+
+def test_result_shapes_and_metadata(deepseek) -> None:
+    r = simulate(deepseek, 50, rng=0)
+    assert r.years == tuple(range(2024, 2036))
+    assert r.n_samples == 50
+    assert r.method == deepseek.sampling.method
+    assert "compute.chat" in r.metrics
+    for v in ("with_shocks", "counterfactual", "impact"):
+        for m in r.metrics:
+            assert r.variant(v)[m].shape == (50, 12)
+    assert set(r.versions) >= {"jevons", "numpy", "scipy"}
+
+
+def test_base_year_is_observed(deepseek) -> None:
+    # The shock starts in 2025: the base year is identical with and without it.
+    r = simulate(deepseek, 200, rng=0)
+    for m in r.metrics:
+        np.testing.assert_array_equal(r.with_shocks[m][:, 0], r.counterfactual[m][:, 0])
+
+
+def test_answers_match_direct_computation(deepseek) -> None:
+    r = simulate(deepseek, 400, rng=2)
+    answers = {a.name: a for a in answer_questions(deepseek, r)}
+    k = r.years.index(2027)
+    direct = np.mean(r.with_shocks["hbm_gb"][:, k] < r.counterfactual["hbm_gb"][:, k])
+    a = answers["hbm_2027_below_counterfactual"]
+    assert a.probability == pytest.approx(direct)
+    assert a.se == pytest.approx(np.sqrt(direct * (1 - direct) / 400))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"samples": 0}, "samples must be"),
+        ({"block_size": 0}, "block_size must be"),
+        ({"workers": 0}, "workers must be"),
+        ({"samples": 10, "blocks": [5]}, "blocks must lie"),
+    ],
+)
+def test_bad_arguments_are_value_errors(deepseek, kwargs, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        simulate(deepseek, **kwargs)
