@@ -107,7 +107,8 @@ def fan_chart(
     ax.set_xlabel("Year")
     ax.set_ylabel(f"{unit.description or metric} [{label}]")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+    if ax.get_yscale() == "linear":
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     ax.grid(visible=True, alpha=0.3)
     ax.legend(fontsize="small", loc="upper left")
     return ax
@@ -115,9 +116,11 @@ def fan_chart(
 
 def _compute_by_kind(result: SimulationResult) -> Figure:
     fig, axes = _new_figure(ncols=2, figsize=(12.0, 4.5))
-    fan_chart(result, "compute_training", ax=axes[0])
-    fan_chart(result, "compute_inference", ax=axes[1])
-    fig.suptitle(f"{result.scenario_name}: compute by kind [FLOP per year]")
+    for ax, metric in zip(axes, ("compute_training", "compute_inference"), strict=True):
+        fan_chart(result, metric, ax=ax)
+        ax.set_yscale("log")  # compute grows geometrically: equal ratios, equal steps
+        ax.autoscale(axis="y")
+    fig.suptitle(f"{result.scenario_name}: compute by kind [FLOP per year, log scale]")
     return fig
 
 

@@ -168,11 +168,13 @@ def questions_table(answers: Sequence[QuestionAnswer]) -> Table:
     """
     table = Table(
         title="Questions",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
         caption=escape("Probability across samples; +/- one Monte Carlo standard error."),
     )
     table.add_column("Question")
-    table.add_column(escape("Probability [%]"), justify="right")
-    table.add_column(escape("Std. error [pp]"), justify="right")
+    table.add_column(escape("P [%]"), justify="right")
+    table.add_column(escape("s.e. [pp]"), justify="right")
     for answer in answers:
         table.add_row(
             escape(answer.text or answer.name),

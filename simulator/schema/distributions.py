@@ -222,11 +222,16 @@ class LogNormal(_Spec):
         return (TINY, math.inf)
 
     def central90(self) -> tuple[float, float]:  # noqa: D102
-        return (math.exp(self.mu - Z95 * self.s), math.exp(self.mu + Z95 * self.s))
+        return (_exp(self.mu - Z95 * self.s), _exp(self.mu + Z95 * self.s))
 
     @property
     def truncatable(self) -> bool:  # noqa: D102
         return True
+
+
+def _exp(x: float) -> float:
+    """``exp`` that saturates at ``inf`` instead of raising OverflowError."""
+    return math.inf if x > 709.0 else math.exp(x)
 
 
 def _given(value: float | None) -> float:

@@ -177,7 +177,8 @@ def test_run_out_writes_all_files(tmp_path: Path) -> None:
     assert header == "scenario,variant,metric,year,statistic,value"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == 2
-    assert manifest["samples"] == 300
+    assert manifest["n_samples"] == 300
+    assert set(manifest["files"]) >= {"summary.csv", "samples.npz"}
     assert manifest["scenario_file"] == DEEPSEEK
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jevons-")]
 

@@ -131,8 +131,8 @@ def test_questions_table(answers):
     assert "P(hbm_gb 2027 < counterfactual)" in text
     assert "41.2" in text
     assert "+/-3.48" in text
-    assert "Probability [%]" in text
-    assert "Std. error [pp]" in text
+    assert "P [%]" in text
+    assert "s.e. [pp]" in text
 
 
 # ----------------------------------------------------------------------------- charts
