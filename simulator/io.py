@@ -27,10 +27,10 @@ A top-level ``extends: parent.yaml`` (relative to the extending file) loads the
 parent first and deep-merges the child into it: mappings merge key by key (the
 child wins); the named lists ``demand.segments``, ``shocks`` and ``questions``
 merge item by item on ``name`` (``{name: x, remove: true}`` deletes ``x``);
-other lists are replaced whole. A child mapping written in a different form
-than the parent's (another distribution ``kind``, or another path form:
-``anchors``, ``start``/``end``, ``from``/``growth``) replaces it instead of
-merging. ``--set dotted.key=value`` overrides apply afterwards; values are read
+other lists are replaced whole. A distribution (a mapping with ``kind``, in the
+parent or the child) is replaced whole, never merged; so is a path written in
+another form than the parent's (``anchors``, ``start``/``end``,
+``from``/``growth``), while two ``anchors`` paths merge year by year. ``--set dotted.key=value`` overrides apply afterwards; values are read
 with the same YAML 1.2 rules, and list items are addressed by name or index.
 
 Errors
@@ -627,9 +627,10 @@ def _hashable(value: Any) -> Any:
 def _merge(parent: _Val, child: _Val, path: tuple[Any, ...], problems: list[Problem]) -> _Val:
     p, c = parent.value, child.value
     if isinstance(p, dict) and isinstance(c, dict):
-        form = _form(c)
-        if form is not None and form != _form(p):
-            return child  # another distribution kind or path form: replace, do not merge
+        if "kind" in c or "kind" in p:
+            return child  # a distribution is replaced whole, never merged key by key
+        if _form(c) != _form(p):
+            return child  # another path form (anchors, start/end, from/growth): replace
         return _merge_entries(parent, child, path, problems)
     if isinstance(p, list) and isinstance(c, list) and path in NAMED_LISTS:
         return _Val(_merge_named(p, c, path, problems), child.pos, child.key_pos)

@@ -431,7 +431,7 @@ shocks:
   - name: deepseek
     magnitude: {kind: normal, mean: 4, sd: 0.5}
 fleet:
-  median_life: {high: 9}
+  median_life: {kind: triangular, low: 4, mode: 5, high: 9}
 demand:
   segments:
     - name: chat
@@ -445,22 +445,32 @@ demand:
     assert isinstance(mag, Normal)
     assert (mag.mean, mag.sd) == (4, 0.5)
     life = sc.fleet.median_life
-    assert (life.low, life.mode, life.high) == (4, 5, 9)  # same kind: merged
+    assert (life.low, life.mode, life.high) == (4, 5, 9)
     assert isinstance(sc.demand.segments[0].growth, Anchors)  # start/end replaced
     el = sc.demand.segments[1].elasticity
     assert el.short == Fixed(value=0.2)
     assert el.long == Fixed(value=1.0)  # the interval string was replaced whole
 
 
-def test_extends_same_kind_merges(tmp_path: Path, parent: Path) -> None:
+def test_extends_replaces_distributions_whole(tmp_path: Path, parent: Path) -> None:
+    # A distribution is never merged key by key, even of the same kind: merging
+    # {p5, p95} into {median, sigma} would make a lognormal with both.
     child = _write(
         tmp_path,
         "child.yaml",
-        "extends: parent.yaml\nshocks:\n  - name: deepseek\n    magnitude: {sigma: 0.2}\n",
+        "extends: parent.yaml\nshocks:\n  - name: deepseek\n"
+        "    magnitude: {kind: lognormal, p5: 2, p95: 6}\n",
     )
     mag = load_scenario(child).shocks[0].magnitude
     assert isinstance(mag, LogNormal)
-    assert (mag.median, mag.sigma) == (3, 0.2)
+    assert (mag.median, mag.sigma, mag.p5, mag.p95) == (None, None, 2, 6)
+    partial = _write(
+        tmp_path,
+        "partial.yaml",
+        "extends: parent.yaml\nshocks:\n  - name: deepseek\n    magnitude: {sigma: 0.2}\n",
+    )
+    with pytest.raises(ScenarioError, match="shocks.deepseek.magnitude: a distribution needs"):
+        load_scenario(partial)
 
 
 def test_extends_chain_of_three(tmp_path: Path, parent: Path) -> None:
