@@ -26,10 +26,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     sc = load_scenario(args.scenario)
-    print(f"scenario {sc.name}, {len(sc.uncertain())} uncertain parameters, "
-          f"{len(sc.years.all)} years; median of {args.repeats} runs")
-    print(f"{'samples':>9} {'workers':>7} {'simulate s':>10} {'samples/s':>10} "
-          f"{'summarize s':>11} {'samples/s':>10}")
+    print(
+        f"scenario {sc.name}, {len(sc.uncertain())} uncertain parameters, "
+        f"{len(sc.years.all)} years; median of {args.repeats} runs"
+    )
+    print(
+        f"{'samples':>9} {'workers':>7} {'simulate s':>10} {'samples/s':>10} "
+        f"{'summarize s':>11} {'samples/s':>10}"
+    )
     for n in args.samples:
         for workers in (1, 2):
             sims, sums = [], []
@@ -37,8 +41,11 @@ def main() -> None:
                 t0 = time.perf_counter()
                 r = simulate(sc, n, rng=1, workers=workers)
                 t1 = time.perf_counter()
-                summarize({v: r.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
-                          r.years, scenario=sc.name)
+                summarize(
+                    {v: r.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
+                    r.years,
+                    scenario=sc.name,
+                )
                 t2 = time.perf_counter()
                 sims.append(t1 - t0)
                 sums.append(t2 - t1)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import typer
 from rich.console import Console
@@ -133,7 +132,10 @@ def run(
     samples: Annotated[
         int | None,
         typer.Option(
-            "--samples", "-n", min=1, max=10_000_000,
+            "--samples",
+            "-n",
+            min=1,
+            max=10_000_000,
             help="Monte Carlo samples [default: the scenario's sampling.samples].",
             show_default=False,
         ),
@@ -141,14 +143,16 @@ def run(
     seed: Annotated[
         int | None,
         typer.Option(
-            min=0, help="Root seed [default: the scenario's sampling.seed, else fresh entropy].",
+            min=0,
+            help="Root seed [default: the scenario's sampling.seed, else fresh entropy].",
             show_default=False,
         ),
     ] = None,
     method: Annotated[
         Method | None,
         typer.Option(
-            case_sensitive=False, help="Sampling design [default: the scenario's].",
+            case_sensitive=False,
+            help="Sampling design [default: the scenario's].",
             show_default=False,
         ),
     ] = None,
@@ -156,7 +160,9 @@ def run(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", file_okay=False,
+            "--out",
+            "-o",
+            file_okay=False,
             help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here.",
             show_default=False,
         ),
@@ -195,7 +201,7 @@ def run(
             sc,
             samples,
             rng=seed,
-            method=None if method is None else method.value,  # type: ignore[arg-type]
+            method=None if method is None else method.value,
             workers=workers,
             progress=bar.update,
             resolved=resolved.data,
@@ -259,7 +265,7 @@ class _LazyProgress:
         self.bar: Progress | None = None
         self.task: Any = None
 
-    def __enter__(self) -> _LazyProgress:
+    def __enter__(self) -> Self:
         return self
 
     def update(self, done: int, total: int) -> None:
@@ -267,8 +273,12 @@ class _LazyProgress:
             if time.perf_counter() - self.start < self.delay or done >= total:
                 return
             self.bar = Progress(
-                TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                TimeRemainingColumn(), console=self.console, transient=True,
+                TextColumn("simulating"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
             )
             self.bar.start()
             self.task = self.bar.add_task("simulate", total=total)
@@ -288,7 +298,7 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -300,4 +310,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -20,7 +20,7 @@ DEEPSEEK = str(SCENARIOS / "deepseek.yaml")
 runner = CliRunner()
 
 
-def invoke(*args: str) -> "CliResult":
+def invoke(*args: str) -> CliResult:
     result = runner.invoke(app, list(args))
     return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
 
@@ -77,9 +77,12 @@ def test_show_prints_resolved_scenario_that_reloads(tmp_path: Path) -> None:
 
 def test_show_applies_set_overrides() -> None:
     r = invoke(
-        "show", DEEPSEEK,
-        "--set", "demand.segments.chat.elasticity=1 to 2",
-        "--set", "sampling.samples=5000",
+        "show",
+        DEEPSEEK,
+        "--set",
+        "demand.segments.chat.elasticity=1 to 2",
+        "--set",
+        "sampling.samples=5000",
     )
     assert r.code == 0, r.err
     data = yaml.safe_load(r.out)
@@ -124,7 +127,8 @@ def test_run_prints_table_and_answers() -> None:
     r = invoke("run", DEEPSEEK, "-n", "300", "--seed", "7")
     assert r.code == 0, r.err
     assert "P(HBM demand in 2027 is lower than without the shock)" in r.out
-    assert "2027" in r.out and "2030" in r.out
+    assert "2027" in r.out
+    assert "2030" in r.out
     assert "300 samples" in r.err
 
 
@@ -171,8 +175,13 @@ def test_run_out_writes_all_files(tmp_path: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert {"summary.csv", "summary.json", "manifest.json", "samples.npz"} <= names
     pngs = {n for n in names if n.endswith(".png")}
-    assert {"shipments_units.png", "hbm_gb.png", "accelerator_revenue.png", "power_w.png",
-            "compute_by_kind.png"} <= pngs
+    assert {
+        "shipments_units.png",
+        "hbm_gb.png",
+        "accelerator_revenue.png",
+        "power_w.png",
+        "compute_by_kind.png",
+    } <= pngs
     header = (out / "summary.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "scenario,variant,metric,year,statistic,value"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -203,4 +212,5 @@ def test_help_is_readable() -> None:
     for cmd in ("run", "validate", "show", "schema"):
         assert cmd in r.out
     r = invoke("run", "--help")
-    assert "--save-samples" in r.out and "--set" in r.out
+    assert "--save-samples" in r.out
+    assert "--set" in r.out

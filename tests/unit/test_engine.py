@@ -13,17 +13,18 @@ import pytest
 from simulator.engine import answer_questions, simulate
 from simulator.io import load_scenario
 from simulator.result import SimulationResult
+from simulator.schema import Scenario
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 
 
 @pytest.fixture(scope="module")
-def deepseek():  # type: ignore[no-untyped-def]
+def deepseek() -> Scenario:
     return load_scenario(SCENARIOS / "deepseek.yaml")
 
 
 @pytest.fixture(scope="module")
-def base():  # type: ignore[no-untyped-def]
+def base() -> Scenario:
     return load_scenario(SCENARIOS / "base.yaml")
 
 
@@ -81,8 +82,12 @@ def test_common_random_numbers_between_scenarios(base, deepseek) -> None:
 def test_seed_defaults_to_scenario_and_is_recorded(deepseek) -> None:
     r = simulate(deepseek, 10)
     assert r.seed == deepseek.sampling.seed
-    fresh = simulate(deepseek.model_copy(update={"sampling": deepseek.sampling.model_copy(
-        update={"seed": None})}), 10)
+    fresh = simulate(
+        deepseek.model_copy(
+            update={"sampling": deepseek.sampling.model_copy(update={"seed": None})}
+        ),
+        10,
+    )
     again = simulate(deepseek, 10, rng=fresh.seed)
     assert fresh.seed != deepseek.sampling.seed
     np.testing.assert_array_equal(fresh.with_shocks["hbm_gb"], again.with_shocks["hbm_gb"])

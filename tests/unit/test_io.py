@@ -469,7 +469,7 @@ def test_extends_replaces_distributions_whole(tmp_path: Path, parent: Path) -> N
         "partial.yaml",
         "extends: parent.yaml\nshocks:\n  - name: deepseek\n    magnitude: {sigma: 0.2}\n",
     )
-    with pytest.raises(ScenarioError, match="shocks.deepseek.magnitude: a distribution needs"):
+    with pytest.raises(ScenarioError, match=r"shocks\.deepseek\.magnitude: a distribution needs"):
         load_scenario(partial)
 
 

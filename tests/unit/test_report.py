@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.table import Table
 from numpy.typing import NDArray
 from rich.console import Console
+from rich.table import Table
 
 from simulator.report import charts, tables, writers
 from simulator.report.units import display_unit, format_number, format_ratio

@@ -13,7 +13,6 @@ import pytest
 
 from simulator.engine import answer_questions, simulate
 from simulator.io import load_scenario, read_yaml, resolve_scenario, scenario_json_schema
-
 from simulator.result import SimulationResult
 
 ROOT = Path(__file__).parents[2]
@@ -32,7 +31,11 @@ def at(r: SimulationResult, variant: str, metric: str, year: int) -> np.ndarray:
 
 def test_all_five_scenarios_are_shipped() -> None:
     assert {p.stem for p in SCENARIOS} == {
-        "base", "deepseek", "deepseek-face-value", "bull", "bear"
+        "base",
+        "deepseek",
+        "deepseek-face-value",
+        "bull",
+        "bear",
     }
 
 
