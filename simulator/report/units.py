@@ -39,9 +39,9 @@ _J_PER_TWH = 3.6e15
 """Joules in one terawatt-hour. [J/TWh]"""
 
 _UNITS: dict[str, DisplayUnit] = {
-    "compute_training": DisplayUnit("FLOP", 1.0, True, "Training compute"),
-    "compute_inference": DisplayUnit("FLOP", 1.0, True, "Inference compute"),
-    "compute_total": DisplayUnit("FLOP", 1.0, True, "Total compute"),
+    "compute_training": DisplayUnit("1e27 FLOP", 1e-27, False, "Training compute"),
+    "compute_inference": DisplayUnit("1e27 FLOP", 1e-27, False, "Inference compute"),
+    "compute_total": DisplayUnit("1e27 FLOP", 1e-27, False, "Total compute"),
     "inference_share": DisplayUnit("%", 100.0, False, "Inference share of compute"),
     "capacity_required": DisplayUnit("M H100e", 1e-6, False, "Capacity required"),
     "installed_h100e": DisplayUnit("M H100e", 1e-6, False, "Installed fleet"),
@@ -61,7 +61,7 @@ _UNITS: dict[str, DisplayUnit] = {
 
 
 def display_unit(metric: str) -> DisplayUnit:
-    """Display unit of a metric; ``compute.<segment>`` metrics are shown in FLOP.
+    """Display unit of a metric; compute (``compute.<segment>`` too) is shown in 1e27 FLOP.
 
     Parameters
     ----------
@@ -77,7 +77,7 @@ def display_unit(metric: str) -> DisplayUnit:
         return _UNITS[metric]
     if metric.startswith("compute."):
         segment = metric.removeprefix("compute.")
-        return DisplayUnit("FLOP", 1.0, True, f"Compute: {segment}")
+        return DisplayUnit("1e27 FLOP", 1e-27, False, f"Compute: {segment}")
     return DisplayUnit("canonical unit", 1.0, False, metric)
 
 
