@@ -9,19 +9,26 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import os
 import time
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, BinaryIO, Self
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from simulator.engine import answer_questions, simulate
-from simulator.errors import EXIT_OUTPUT_ERROR, EXIT_SCENARIO_ERROR, ScenarioError
+from simulator.engine import answer_questions, as_seed, simulate
+from simulator.errors import (
+    EXIT_OUTPUT_ERROR,
+    EXIT_SCENARIO_ERROR,
+    ScenarioError,
+    SimulationError,
+)
 from simulator.io import dump_yaml, load_scenario, resolve_scenario, scenario_json_schema
+from simulator.report._atomic import atomic_write
 from simulator.report.tables import headline_table, questions_table
-from simulator.report.writers import write_outputs
+from simulator.report.writers import json_text, write_outputs
 from simulator.summary import summarize
 
 app = typer.Typer(
@@ -120,7 +127,8 @@ def schema(
         typer.echo(text, nl=False)
         return
     try:
-        _atomic_write(out, text)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, lambda fh: _write_bytes(fh, text.encode("utf-8")))
     except OSError as exc:
         typer.echo(f"cannot write {out}: {exc}", err=True)
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
@@ -136,7 +144,7 @@ def run(
             "-n",
             min=1,
             max=10_000_000,
-            help="Monte Carlo samples [default: the scenario's sampling.samples].",
+            help="Monte Carlo samples (default: the scenario's sampling.samples).",
             show_default=False,
         ),
     ] = None,
@@ -144,7 +152,7 @@ def run(
         int | None,
         typer.Option(
             min=0,
-            help="Root seed [default: the scenario's sampling.seed, else fresh entropy].",
+            help="Root seed (default: the scenario's sampling.seed, else fresh entropy).",
             show_default=False,
         ),
     ] = None,
@@ -152,7 +160,7 @@ def run(
         Method | None,
         typer.Option(
             case_sensitive=False,
-            help="Sampling design [default: the scenario's].",
+            help="Sampling design (default: the scenario's sampling.method).",
             show_default=False,
         ),
     ] = None,
@@ -190,22 +198,30 @@ def run(
         raise _fail(exc) from None
     err = Console(stderr=True)
     if seed is None and sc.sampling.seed is None:
-        from simulator.sampling import as_seed
-
         seed = as_seed(None)
         err.print(f"seed: {seed} (pass --seed {seed} to repeat this run)")
 
+    if out is not None:
+        problem = _unwritable(out)
+        if problem:  # say so before the work, not after it
+            typer.echo(f"cannot write results to {out}: {problem}", err=True)
+            raise typer.Exit(code=EXIT_OUTPUT_ERROR)
+
     started = time.perf_counter()
-    with _LazyProgress(err) as bar:
-        result = simulate(
-            sc,
-            samples,
-            rng=seed,
-            method=None if method is None else method.value,
-            workers=workers,
-            progress=bar.update,
-            resolved=resolved.data,
-        )
+    try:
+        with _LazyProgress(err) as bar:
+            result = simulate(
+                sc,
+                samples,
+                rng=seed,
+                method=None if method is None else method.value,
+                workers=workers,
+                progress=bar.update,
+                resolved=resolved.data,
+            )
+    except SimulationError as exc:
+        typer.echo(f"{scenario}: {exc}", err=True)
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
     t_sim = time.perf_counter() - started
     t1 = time.perf_counter()
     summary = summarize(
@@ -225,14 +241,15 @@ def run(
             "answers": [dataclasses.asdict(a) for a in answers],
             "summary": summary.to_records(),
         }
-        typer.echo(json.dumps(payload, allow_nan=True))
+        typer.echo(json_text(payload, indent=None))
     else:
         console = Console()
         console.print(headline_table(result, summary))
         if answers:
             console.print(questions_table(answers))
+        plural = "s" if result.n_samples != 1 else ""
         err.print(
-            f"{result.n_samples:,} samples ({result.method}, seed {result.seed}) in "
+            f"{result.n_samples:,} sample{plural} ({result.method}, seed {result.seed}) in "
             f"{t_sim:.1f} s; summaries {t_sum:.1f} s"
         )
     if out is not None:
@@ -250,9 +267,30 @@ def run(
                 save_samples=save_samples,
             )
         except OSError as exc:
-            typer.echo(f"cannot write results to {out}: {exc}", err=True)
+            typer.echo(str(exc), err=True)
             raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
         err.print(f"wrote {len(written)} files to {out}")
+
+
+def _write_bytes(fh: BinaryIO, data: bytes) -> None:
+    fh.write(data)
+
+
+def _unwritable(directory: Path) -> str:
+    """Why results could not be written to ``directory`` ("" if they can, as far as we know)."""
+    if directory.exists():
+        if not directory.is_dir():
+            return "it exists and is not a directory"
+        target = directory
+    else:
+        target = directory.parent
+        while not target.exists() and target != target.parent:
+            target = target.parent
+        if not target.is_dir():
+            return f"{target} is not a directory"
+    if not os.access(target, os.W_OK | os.X_OK):
+        return f"{target} is not writable"
+    return ""
 
 
 class _LazyProgress:
@@ -287,21 +325,6 @@ class _LazyProgress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main() -> None:

@@ -60,3 +60,11 @@ class CrossFieldError(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(f"{key}: {msg}" for key, msg in self.problems))
+
+
+class SimulationError(ValueError):
+    """A run that cannot produce meaningful numbers (too large, or overflowing).
+
+    The message says what went wrong and what to change; the command line reports it
+    like a scenario error, without a traceback.
+    """

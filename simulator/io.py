@@ -49,6 +49,7 @@ import json
 import math
 import os
 import re
+import stat
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -482,14 +483,18 @@ def _usable_name(name: Any) -> bool:
 
 def _read_text(path: Path, label: str) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: unbounded or blocking
+            msg = "not a regular file; a scenario is a YAML file"
+            raise _Failed([_problem((label, 1, 1), "", msg)])
+        if info.st_size > MAX_FILE_BYTES:
             msg = (
-                f"file is larger than 1 MiB (got {size:,} bytes); "
+                f"file is larger than 1 MiB (got {info.st_size:,} bytes); "
                 "a scenario file is a few kilobytes"
             )
             raise _Failed([_problem((label, 1, 1), "", msg)])
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
         msg = f"cannot read the file: {getattr(exc, 'strerror', None) or exc}"
         raise _Failed([_problem((label, 1, 1), "", msg)]) from None

@@ -37,6 +37,8 @@ __all__ = [
     "SAMPLES_NAME",
     "SUMMARY_CSV_NAME",
     "SUMMARY_JSON_NAME",
+    "inputs_sha256",
+    "json_text",
     "write_outputs",
 ]
 
@@ -60,6 +62,7 @@ MANIFEST_KEYS: frozenset[str] = frozenset(
         "method",
         "block_size",
         "versions",
+        "inputs_sha256",
         "timings",
         "created_utc",
         "files",
@@ -98,9 +101,44 @@ def _json_value(obj: Any) -> Any:
     return str(obj)
 
 
+def json_text(data: Mapping[str, Any], /, *, indent: int | None = 2) -> str:
+    """Strict JSON text of plain data (NaN as null, infinities as ``"inf"``/``"-inf"``).
+
+    Parameters
+    ----------
+    data : mapping
+        Plain data; numpy scalars and arrays are converted.
+    indent : int or None, optional
+        Indentation; None for one line.
+
+    Returns
+    -------
+    str
+        JSON that any strict parser accepts.
+    """
+    return json.dumps(_json_value(data), indent=indent, allow_nan=False, ensure_ascii=False)
+
+
 def _dump_json(data: Mapping[str, Any], path: Path) -> None:
-    text = json.dumps(_json_value(data), indent=2, allow_nan=False, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(json_text(data) + "\n", encoding="utf-8")
+
+
+def inputs_sha256(result: SimulationResult) -> str:
+    """Content hash of everything that determines a run's numbers.
+
+    The resolved scenario, seed, samples, method, block size and the versions of the
+    numerical packages: two runs with the same hash give the same numbers.
+    """
+    key = {
+        "resolved": result.resolved,
+        "seed": result.seed,
+        "n_samples": result.n_samples,
+        "method": result.method,
+        "block_size": result.block_size,
+        "versions": {k: v for k, v in result.versions.items() if k != "matplotlib"},
+    }
+    text = json.dumps(_json_value(key), sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -163,6 +201,7 @@ def _write_manifest(
         "method": result.method,
         "block_size": result.block_size,
         "versions": dict(result.versions),
+        "inputs_sha256": inputs_sha256(result),
         "timings": dict(result.timings),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {f.name: {"sha256": _sha256(f), "bytes": f.stat().st_size} for f in files},

@@ -90,7 +90,12 @@ class Domain:
 ANY = Domain()
 NONNEGATIVE = Domain(0.0)
 POSITIVE = Domain(0.0, low_open=True)
-AT_LEAST_ONE = Domain(1.0)
+MAGNITUDE = Domain(1.0, 1e4)
+"""Efficiency gain of a shock: ``>= 1``; at most 10,000x (DeepSeek's headline is ~18x)."""
+ELASTICITY = Domain(0.0, 10.0)
+"""Price elasticity: ``>= 0``; at most 10 (the evidence of FACTS §6 spans 0.5-1.8)."""
+GROWTH = Domain(0.0, 100.0, low_open=True)
+"""Baseline growth multiplier per year: ``> 0``; at most 100x a year."""
 UNIT = Domain(0.0, 1.0)
 UNIT_POSITIVE = Domain(0.0, 1.0, low_open=True)
 
@@ -176,7 +181,7 @@ def path_in(domain: Domain) -> Any:
 
 
 PATH_DOMAINS: dict[str, Domain] = {
-    "growth": POSITIVE,
+    "growth": GROWTH,
     "training": UNIT_POSITIVE,
     "inference": UNIT_POSITIVE,
     "supply_cap": NONNEGATIVE,
@@ -234,10 +239,10 @@ class Elasticity(_Model):
     A bare scalar means ``short = long``.
     """
 
-    short: scalar_in(NONNEGATIVE) | None = Field(  # type: ignore[valid-type]
+    short: scalar_in(ELASTICITY) | None = Field(  # type: ignore[valid-type]
         default=None, description="Elasticity right after a shock (>= 0); default: long. [-]"
     )
-    long: scalar_in(NONNEGATIVE) | None = Field(  # type: ignore[valid-type]
+    long: scalar_in(ELASTICITY) | None = Field(  # type: ignore[valid-type]
         default=None, description="Long-run elasticity (>= 0); default: short. [-]"
     )
     adjustment: scalar_in(POSITIVE) = Field(  # type: ignore[valid-type]
@@ -331,7 +336,7 @@ class Shock(_Model):
         description="level: one-off gain M with logistic adoption; trend: extra factor per year."
     )
     onset: int = Field(description="Calendar year the shock starts (a projection year). [year]")
-    magnitude: scalar_in(AT_LEAST_ONE) = Field(  # type: ignore[valid-type]
+    magnitude: scalar_in(MAGNITUDE) = Field(  # type: ignore[valid-type]
         description="level: useful work per FLOP at full adoption, M >= 1; "
         "trend: extra efficiency factor per year, r >= 1. [-] or [1/year]"
     )
@@ -488,10 +493,18 @@ class Question(_Model):
         if self.than == "counterfactual" and self.variant != "with_shocks":
             msg = "than: counterfactual needs variant: with_shocks"
             raise ValueError(msg)
-        if self.metric not in METRIC_UNITS and not self.metric.startswith(SEGMENT_METRIC_PREFIX):
-            msg = f"unknown metric {self.metric!r}; one of {', '.join(METRIC_UNITS)} or compute.<segment>"
-            raise ValueError(msg)
         return self
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        if metric not in METRIC_UNITS and not metric.startswith(SEGMENT_METRIC_PREFIX):
+            msg = (
+                f"unknown metric {metric!r}; one of {', '.join(METRIC_UNITS)} or "
+                "compute.<segment>" + _did_you_mean(metric, METRIC_UNITS)
+            )
+            raise ValueError(msg)
+        return metric
 
     def describe(self) -> str:
         """The question in words."""
@@ -608,11 +621,6 @@ class Scenario(_Model):
                     )
                 elif target not in scalars:
                     yield key, f"no scalar parameter {target!r}" + _did_you_mean(target, scalars)
-                elif isinstance(scalars[target], Fixed):
-                    yield (
-                        key,
-                        f"{target} is a fixed number; only uncertain parameters can be correlated",
-                    )
         yield from self._correlation_matrix_problems(scalars)
 
     def _correlation_matrix_problems(
@@ -621,14 +629,21 @@ class Scenario(_Model):
         """Check that the requested rank correlations form a valid correlation matrix."""
         import numpy as np
 
-        pairs = [(c.between[0], c.between[1], c.rho) for c in self.correlations]
-        if not pairs or any(a not in scalars or b not in scalars for a, b, _ in pairs):
+        if any(a not in scalars for c in self.correlations for a in c.between):
             return
-        names = sorted({x for a, b, _ in pairs for x in (a, b)})
+        active = [id(c) for c in self.active_correlations()]
+        pairs = [
+            (k, c.between[0], c.between[1], c.rho)
+            for k, c in enumerate(self.correlations)
+            if id(c) in active
+        ]
+        if not pairs:
+            return
+        names = sorted({x for _, a, b, _ in pairs for x in (a, b)})
         index = {n: i for i, n in enumerate(names)}
         r = np.eye(len(names))
         seen: dict[tuple[int, int], int] = {}
-        for k, (a, b, rho) in enumerate(pairs):
+        for k, a, b, rho in pairs:
             i, j = sorted((index[a], index[b]))
             if (i, j) in seen:
                 yield (
@@ -678,13 +693,13 @@ class Scenario(_Model):
             stem = f"demand.segments.{s.name}"
             e = s.elasticity
             if e.short is not None:
-                yield f"{stem}.elasticity.short", e.short, NONNEGATIVE
+                yield f"{stem}.elasticity.short", e.short, ELASTICITY
             if e.long is not None:
-                yield f"{stem}.elasticity.long", e.long, NONNEGATIVE
+                yield f"{stem}.elasticity.long", e.long, ELASTICITY
             yield f"{stem}.elasticity.adjustment", e.adjustment, POSITIVE
             yield f"{stem}.pass_through", s.pass_through, UNIT
         for m in self.shocks:
-            yield f"shocks.{m.name}.magnitude", m.magnitude, AT_LEAST_ONE
+            yield f"shocks.{m.name}.magnitude", m.magnitude, MAGNITUDE
             if m.adoption is not None:
                 yield f"shocks.{m.name}.adoption.ceiling", m.adoption.ceiling, UNIT
                 yield f"shocks.{m.name}.adoption.delay", m.adoption.delay, ANY
@@ -696,6 +711,15 @@ class Scenario(_Model):
         for where, path in self.paths():
             for sub, dist, dom in _path_scalars(path, PATH_DOMAINS[_path_field(where)]):
                 yield (f"{where}.{sub}" if sub else where), dist, dom
+
+    def active_correlations(self) -> list[Correlation]:
+        """The correlations between two uncertain parameters.
+
+        A correlation that names a fixed number (after an override such as
+        ``--set shocks.deepseek.magnitude=3``) has nothing to act on and is ignored.
+        """
+        fixed = {p for p, d in self.scalars() if isinstance(d, Fixed)}
+        return [c for c in self.correlations if not fixed.intersection(c.between)]
 
     def uncertain(self) -> list[str]:
         """Dotted paths of the parameters that are not fixed numbers."""

@@ -214,3 +214,51 @@ def test_help_is_readable() -> None:
     r = invoke("run", "--help")
     assert "--save-samples" in r.out
     assert "--set" in r.out
+
+
+def test_run_json_is_strict_json() -> None:
+    r = invoke("run", DEEPSEEK, "-n", "100", "--seed", "1", "--json")
+    assert r.code == 0, r.err
+
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    payload = json.loads(r.out, parse_constant=refuse)  # no NaN / Infinity tokens
+    assert payload["samples"] == 100
+
+
+def test_run_out_that_is_a_file_fails_before_simulating(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("user data", encoding="utf-8")
+    r = invoke("run", DEEPSEEK, "-n", "50", "--out", str(blocker / "sub"))
+    assert r.code == 3
+    assert "is not a directory" in r.err
+    assert "samples (" not in r.err  # refused before the run
+    assert blocker.read_text(encoding="utf-8") == "user data"
+
+
+def test_run_overflow_is_a_clear_error(tmp_path: Path) -> None:
+    extreme = tmp_path / "extreme.yaml"
+    extreme.write_text(
+        f"extends: {SCENARIOS / 'deepseek.yaml'}\nname: extreme\n"
+        "shocks:\n  - name: deepseek\n    type: trend\n    magnitude: 9000\n    adoption: null\n"
+        "demand:\n  segments:\n    - name: chat\n      elasticity: 10\n",
+        encoding="utf-8",
+    )
+    r = invoke("run", str(extreme), "-n", "20")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "the model overflowed" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_set_can_fix_a_correlated_parameter() -> None:
+    # deepseek.yaml correlates the magnitude with an elasticity; fixing the magnitude to
+    # explore a what-if leaves that correlation nothing to act on: it is ignored.
+    r = invoke("run", DEEPSEEK, "-n", "50", "--set", "shocks.deepseek.magnitude=3", "--json")
+    assert r.code == 0, r.err
+
+
+def test_schema_file_is_world_readable(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    assert invoke("schema", "-o", str(out)).code == 0
+    assert out.stat().st_mode & 0o044 == 0o044

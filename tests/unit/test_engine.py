@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from simulator.engine import answer_questions, simulate
+from simulator.errors import SimulationError
 from simulator.io import load_scenario
 from simulator.result import SimulationResult
 from simulator.schema import Scenario
@@ -134,3 +135,11 @@ def test_answers_match_direct_computation(deepseek) -> None:
 def test_bad_arguments_are_value_errors(deepseek, kwargs, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         simulate(deepseek, **kwargs)
+
+
+def test_too_many_samples_for_memory_is_refused(deepseek, monkeypatch) -> None:
+    from simulator import engine
+
+    monkeypatch.setattr(engine, "_available_memory", lambda: 10_000_000)  # 10 MB
+    with pytest.raises(SimulationError, match=r"samples need about .* GB"):
+        simulate(deepseek, 100_000, rng=1)

@@ -69,11 +69,13 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
      "p5 must be < p95 (got p5=5, p95=2)"),
     ("beta_shape_zero.yaml", (), "", 32, 27, "utilization.inference.alpha",
      "greater than 0 (got 0)"),
+    ("beta_outside_bounds.yaml", (), "", 32, 3, "utilization.inference",
+     "must be in (0, 1], but beta(alpha=2, beta=6, low=0.05, high=1.4) can take values in"),
     ("normal_on_nonnegative.yaml", (), "", 40, 3, "chips.system_watts", "must be >= 0"),
     ("interval_reversed.yaml", (), "", 22, 7, "demand.segments.frontier.elasticity",
      "LOW must be < HIGH (got '1.5 to 0.5')"),
     ("path_start_negative.yaml", (), "", 12, 16, "demand.segments.chat.growth.start",
-     "must be > 0 (got -2)"),
+     "must be in (0, 100] (got -2)"),
     ("samples_1e15.yaml", (), "", 46, 3, "sampling.samples",
      "samples must be at most 10,000,000 (got 1e+15)"),
     # cross-field checks
@@ -597,3 +599,9 @@ def test_json_schema_accepts_the_valid_scenario() -> None:
     data = resolve_scenario(VALID).data
     as_json = json.loads(json.dumps(data))  # year keys become strings, as in JSON
     jsonschema.Draft202012Validator(scenario_json_schema()).validate(as_json)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_non_regular_file_is_refused_without_reading_it() -> None:
+    with pytest.raises(ScenarioError, match=r"/dev/zero:1:1: not a regular file"):
+        load_scenario("/dev/zero")
