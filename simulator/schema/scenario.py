@@ -29,7 +29,7 @@ from simulator.schema.distributions import TINY, Distribution, Fixed, Scalar
 from simulator.schema.paths import Anchors, FromGrowth, Path, StartEnd
 
 MAX_SAMPLES = 10_000_000
-"""Most samples one run may ask for (about 5 GB of results per million samples)."""
+"""Most samples one run may ask for (about 7 GB of memory per million samples)."""
 
 MAX_HORIZON = 100
 """Most projection years a scenario may span. [year]"""
