@@ -81,7 +81,7 @@ def draw_block(
     scalars = dict(scenario.scalars())
     uncertain = [name for name, dist in scalars.items() if not isinstance(dist, Fixed)]
     uniforms = block_uniforms(scenario.sampling.method, seed, uncertain, block, block_size)
-    pairs = [(c.between[0], c.between[1], c.rho) for c in scenario.active_correlations()]
+    pairs = scenario.active_correlations()
     if pairs:
         uniforms = correlate(uniforms, pairs)
     domains = {name: domain for name, _, domain in scenario.parameters()}

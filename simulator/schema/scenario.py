@@ -619,7 +619,7 @@ class Scenario(_Model):
                             f"(e.g. {target}.anchors.{base})"
                         ),
                     )
-                elif target not in scalars:
+                elif self.canonical(target) not in scalars:
                     yield key, f"no scalar parameter {target!r}" + _did_you_mean(target, scalars)
         yield from self._correlation_matrix_problems(scalars)
 
@@ -629,14 +629,9 @@ class Scenario(_Model):
         """Check that the requested rank correlations form a valid correlation matrix."""
         import numpy as np
 
-        if any(a not in scalars for c in self.correlations for a in c.between):
+        if any(self.canonical(a) not in scalars for c in self.correlations for a in c.between):
             return
-        active = [id(c) for c in self.active_correlations()]
-        pairs = [
-            (k, c.between[0], c.between[1], c.rho)
-            for k, c in enumerate(self.correlations)
-            if id(c) in active
-        ]
+        pairs = self.correlation_pairs()
         if not pairs:
             return
         names = sorted({x for _, a, b, _ in pairs for x in (a, b)})
@@ -712,14 +707,49 @@ class Scenario(_Model):
             for sub, dist, dom in _path_scalars(path, PATH_DOMAINS[_path_field(where)]):
                 yield (f"{where}.{sub}" if sub else where), dist, dom
 
-    def active_correlations(self) -> list[Correlation]:
-        """The correlations between two uncertain parameters.
+    def canonical(self, name: str) -> str:
+        """The parameter a dotted name refers to.
 
-        A correlation that names a fixed number (after an override such as
-        ``--set shocks.deepseek.magnitude=3``) has nothing to act on and is ignored.
+        An elasticity written as one value (``elasticity: "1 to 2"``) is a single
+        parameter for short and long: ``….elasticity.short`` then names the same
+        parameter as ``….elasticity.long`` (and vice versa), so correlations written for
+        a parent's ``{short, long}`` still apply after a child or ``--set`` gives one value.
+        """
+        stem, _, last = name.rpartition(".elasticity.")
+        if not stem or last not in ("short", "long"):
+            return name
+        segment = next(
+            (s for s in self.demand.segments if f"demand.segments.{s.name}" == stem), None
+        )
+        if segment is None or getattr(segment.elasticity, last) is not None:
+            return name
+        other = "long" if last == "short" else "short"
+        return f"{stem}.elasticity.{other}"
+
+    def correlation_pairs(self) -> list[tuple[int, str, str, float]]:
+        """The correlations that act: ``(index in correlations, a, b, rho)``.
+
+        Names are canonical (:meth:`canonical`). A correlation that names a fixed
+        number (after an override such as ``--set shocks.deepseek.magnitude=3``) has
+        nothing to act on and is left out, as is one whose two names became the same
+        parameter, or that repeats a pair only because its names were made canonical.
         """
         fixed = {p for p, d in self.scalars() if isinstance(d, Fixed)}
-        return [c for c in self.correlations if not fixed.intersection(c.between)]
+        out: list[tuple[int, str, str, float]] = []
+        seen: set[frozenset[str]] = set()
+        for k, c in enumerate(self.correlations):
+            a, b = (self.canonical(x) for x in c.between)
+            pair = frozenset((a, b))
+            aliased = [a, b] != list(c.between)
+            if a == b or a in fixed or b in fixed or (aliased and pair in seen):
+                continue
+            seen.add(pair)
+            out.append((k, a, b, c.rho))
+        return out
+
+    def active_correlations(self) -> list[tuple[str, str, float]]:
+        """The correlations the sampler imposes, as ``(a, b, Spearman rho)``."""
+        return [(a, b, rho) for _, a, b, rho in self.correlation_pairs()]
 
     def uncertain(self) -> list[str]:
         """Dotted paths of the parameters that are not fixed numbers."""
