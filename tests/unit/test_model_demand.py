@@ -6,28 +6,12 @@ Reference values are hand calculations, written out next to each assertion.
 from __future__ import annotations
 
 import math
-from types import ModuleType
-from typing import Any
 
 import pytest
 
 from simulator.constants import F_REF, SECONDS_PER_YEAR
 from simulator.model import demand
-
-
-@pytest.fixture(params=["numpy", "array_api_strict"])
-def xp(request: pytest.FixtureRequest) -> ModuleType:
-    module: ModuleType = pytest.importorskip(request.param)
-    return module
-
-
-def row(x: Any, i: int = 0) -> list[float]:
-    """Row ``i`` of a 2-D array as Python floats (works for any backend)."""
-    return [float(x[i, k]) for k in range(x.shape[1])]
-
-
-def arr(xp: ModuleType, values: Any) -> Any:
-    return xp.asarray(values, dtype=xp.float64)
+from tests.arrays import arr, row
 
 
 def test_base_compute_known_value(xp):

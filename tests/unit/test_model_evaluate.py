@@ -34,19 +34,9 @@ from simulator.model.inputs import (
     SegmentInputs,
     ShockInputs,
 )
+from tests.arrays import row
 
 FY = F_REF * SECONDS_PER_YEAR
-
-
-@pytest.fixture(params=["numpy", "array_api_strict"])
-def xp(request: pytest.FixtureRequest) -> ModuleType:
-    module: ModuleType = pytest.importorskip(request.param)
-    return module
-
-
-def row(x: Any, i: int = 0) -> list[float]:
-    """Row ``i`` of a 2-D array as Python floats (works for any backend)."""
-    return [float(x[i, k]) for k in range(x.shape[1])]
 
 
 def full(xp: ModuleType, value: float, n_columns: int) -> Any:

@@ -5,27 +5,10 @@ Reference values are hand calculations, written out next to each assertion.
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Any
-
 import pytest
 
 from simulator.model import market
-
-
-@pytest.fixture(params=["numpy", "array_api_strict"])
-def xp(request: pytest.FixtureRequest) -> ModuleType:
-    module: ModuleType = pytest.importorskip(request.param)
-    return module
-
-
-def row(x: Any, i: int = 0) -> list[float]:
-    """Row ``i`` of a 2-D array as Python floats (works for any backend)."""
-    return [float(x[i, k]) for k in range(x.shape[1])]
-
-
-def arr(xp: ModuleType, values: Any) -> Any:
-    return xp.asarray(values, dtype=xp.float64)
+from tests.arrays import arr, row
 
 
 def test_units_hbm_revenue_capex_known_values(xp):
