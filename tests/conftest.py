@@ -7,8 +7,8 @@ Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE``):
 - ``dev``: random examples, a few more of them, for local exploration;
 - ``nightly``: many examples (opt-in, e.g. ``HYPOTHESIS_PROFILE=nightly pytest``).
 
-Tests marked ``slow`` run only with ``JEVONS_SLOW=1``; ``gpu`` tests need CuPy
-and a CUDA device.
+The ``xp`` fixture runs backend-agnostic model tests on every backend named in
+``ARRAY_BACKEND`` (default ``numpy,strict``; add ``cupy`` on a machine with a GPU).
 """
 
 from __future__ import annotations
@@ -51,14 +51,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite the golden files of the shipped scenarios (tests/golden/*.json).",
     )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    run_slow = os.environ.get("JEVONS_SLOW") == "1"
-    skip_slow = pytest.mark.skip(reason="slow; set JEVONS_SLOW=1 to run")
-    for item in items:
-        if "slow" in item.keywords and not run_slow:
-            item.add_marker(skip_slow)
 
 
 @pytest.fixture(params=os.environ.get("ARRAY_BACKEND", "numpy,strict").split(","), scope="session")
