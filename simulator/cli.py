@@ -27,7 +27,7 @@ from simulator.errors import (
 )
 from simulator.io import dump_yaml, load_scenario, resolve_scenario, scenario_json_schema
 from simulator.report._atomic import atomic_write
-from simulator.report.tables import headline_table, questions_table
+from simulator.report.tables import default_years, headline_table, questions_table
 from simulator.report.writers import json_text, write_outputs
 from simulator.summary import summarize
 
@@ -244,7 +244,9 @@ def run(
         typer.echo(json_text(payload, indent=None))
     else:
         console = Console()
-        console.print(headline_table(result, summary))
+        asked = {q.year for q in sc.questions}
+        years = sorted(set(default_years(result.years)) | asked)
+        console.print(headline_table(result, summary, years=years))
         if answers:
             console.print(questions_table(answers))
         plural = "s" if result.n_samples != 1 else ""
@@ -262,7 +264,7 @@ def run(
                 manifest_extra={
                     "scenario_file": str(scenario),
                     "overrides": list(overrides or ()),
-                    "cli_timings_s": {"simulate": t_sim, "summarize": t_sum},
+                    "summarize_s": t_sum,
                 },
                 save_samples=save_samples,
             )

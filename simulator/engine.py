@@ -33,16 +33,15 @@ from simulator.model.inputs import (
 from simulator.result import SimulationResult
 from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
 from simulator.schema import FromGrowth, Scenario
-from simulator.schema.scenario import PATH_DOMAINS
+from simulator.schema.scenario import PATH_DOMAINS, Adoption
 from simulator.summary import QuestionAnswer, exceedance, impact
+
+_DEFAULT_ADOPTION = Adoption()
+"""Adoption of a level shock that gives none (ceiling 1, delay 0, width 0.5 years)."""
 
 Method = Literal["random", "lhs", "sobol"]
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(samples_done, samples_total)`` after each block."""
-
-_ADOPTION_DEFAULTS = {"ceiling": 1.0, "delay": 0.0, "width": 0.5}
-"""Adoption of a level shock that gives no ``adoption`` (see ``schema.Adoption``)."""
-
 
 def simulate(
     scenario: Scenario,
@@ -243,11 +242,11 @@ def build_inputs(
             if s.name in m.applies_to or s.kind in m.applies_to
         )
         adoption: dict[str, Array] = {}
-        for key, default in _ADOPTION_DEFAULTS.items():
+        for key in ("ceiling", "delay", "width"):
             if m.adoption is not None:
                 adoption[key] = put(draws[f"shocks.{m.name}.adoption.{key}"])
-            else:  # trend shocks ignore adoption; level shocks use the defaults
-                adoption[key] = put(np.full(n, default))
+            else:  # trend shocks ignore adoption; level shocks use the schema's defaults
+                adoption[key] = put(np.full(n, getattr(_DEFAULT_ADOPTION, key).value))
         shocks.append(
             ShockInputs(
                 name=m.name,

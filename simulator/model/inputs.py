@@ -13,7 +13,7 @@ year. See MODEL.md §5.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from simulator._typing import Array
@@ -175,7 +175,6 @@ class ModelInputs:
     utilization_inference: Array
     fleet: FleetInputs
     chips: ChipInputs
-    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_vintages(self) -> int:
