@@ -13,30 +13,13 @@ from collections.abc import Sequence
 from array_api_compat import array_namespace
 
 from simulator._typing import Array
+from simulator.metrics import METRIC_UNITS
 from simulator.model import demand, fleet, market
 from simulator.model.inputs import ModelInputs
 
 __all__ = ["METRICS", "evaluate", "metric_names"]
 
-METRICS: tuple[str, ...] = (
-    "compute_training",
-    "compute_inference",
-    "compute_total",
-    "inference_share",
-    "capacity_required",
-    "installed_h100e",
-    "idle_h100e",
-    "unmet_h100e",
-    "shipments_h100e",
-    "shipments_units",
-    "installed_units",
-    "hbm_gb",
-    "accelerator_revenue",
-    "hbm_revenue",
-    "datacenter_capex",
-    "power_w",
-    "energy_j",
-)
+METRICS: tuple[str, ...] = tuple(METRIC_UNITS)
 """Names of the fixed metrics of MODEL.md §9, without the per-segment ``compute.<name>``."""
 
 _SEGMENT_AFTER = "compute_total"
