@@ -43,6 +43,7 @@ Method = Literal["random", "lhs", "sobol"]
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(samples_done, samples_total)`` after each block."""
 
+
 def simulate(
     scenario: Scenario,
     samples: int | None = None,

@@ -346,7 +346,6 @@ RANGES: dict[str, tuple[float, float]] = {
 """Realistic range of each parameter, in its unit; draws stay (mostly) inside it."""
 
 
-
 def _default_range(domain: Domain) -> tuple[float, float]:
     """A moderate range inside a domain, e.g. ``[0, 10]`` for ``>= 0``, ``[1, 11]`` for ``>= 1``."""
     if math.isfinite(domain.low):
@@ -469,7 +468,11 @@ def distributions(
         return out
     if form == "beta":
         a, b = interval(lo, hi)
-        out = {"kind": "beta", "alpha": draw(st.floats(0.5, 5.0)), "beta": draw(st.floats(0.5, 5.0))}
+        out = {
+            "kind": "beta",
+            "alpha": draw(st.floats(0.5, 5.0)),
+            "beta": draw(st.floats(0.5, 5.0)),
+        }
         if (a, b) != (0.0, 1.0) or draw(st.booleans()):
             out.update(low=a, high=b)
         return out
@@ -523,9 +526,7 @@ def paths(
             years[0] = draw(st.integers(first_year - 3, first_year))
             years = sorted(set(years))
         interpolate = draw(st.sampled_from([None, "log", "linear"]))
-        out: dict[str, Any] = {
-            "anchors": {y: draw(scalar_params(name)) for y in sorted(years)}
-        }
+        out: dict[str, Any] = {"anchors": {y: draw(scalar_params(name)) for y in sorted(years)}}
         if interpolate is not None:
             out["interpolate"] = interpolate
         return out
@@ -583,9 +584,7 @@ def segments(
         if draw(st.booleans()):
             seg["elasticity"] = draw(elasticities())
         if draw(st.booleans()):
-            seg["pass_through"] = draw(
-                scalar_params("pass_through", extremes=(0.0, 1.0))
-            )
+            seg["pass_through"] = draw(scalar_params("pass_through", extremes=(0.0, 1.0)))
         out.append(seg)
     return out
 
@@ -613,9 +612,7 @@ def shocks(
             "name": f"shock{m}",
             "type": kind,
             "onset": draw(st.integers(base_year + 1, end_year)),
-            "magnitude": draw(
-                scalar_params(f"magnitude.{kind}", extremes=(1.0,))
-            ),
+            "magnitude": draw(scalar_params(f"magnitude.{kind}", extremes=(1.0,))),
             "applies_to": draw(st.lists(st.sampled_from(targets), min_size=1, unique=True)),
         }
         if kind == "level" and draw(st.booleans()):
@@ -719,7 +716,9 @@ def correlations(
     n = draw(st.integers(1, max_pairs))
     pairs: list[tuple[str, str]] = []
     for _ in range(n):
-        a, b = draw(st.lists(st.sampled_from(list(uncertain)), min_size=2, max_size=2, unique=True))
+        a, b = draw(
+            st.lists(st.sampled_from(list(uncertain)), min_size=2, max_size=2, unique=True)
+        )
         if {a, b} not in [set(p) for p in pairs]:
             pairs.append((a, b))
     disjoint = len({x for p in pairs for x in p}) == 2 * len(pairs)

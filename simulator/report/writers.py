@@ -220,9 +220,25 @@ def _publish(stage: Path, target: Path, names: Sequence[str]) -> None:
                 raise
         else:
             return
+    stale = _previous_outputs(target) - set(names)
     for name in names:
+        if name == MANIFEST_NAME:  # the new manifest goes last: drop what it no longer lists
+            for old in sorted(stale):
+                (target / old).unlink(missing_ok=True)
         (stage / name).replace(target / name)
     stage.rmdir()
+
+
+def _previous_outputs(target: Path) -> set[str]:
+    """Files a previous run wrote into ``target``, as its manifest lists them."""
+    try:
+        listed = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    if not isinstance(listed, dict):
+        return set()
+    # Only plain names: never follow a manifest out of the folder.
+    return {n for n in listed if isinstance(n, str) and n == Path(n).name and n != MANIFEST_NAME}
 
 
 def write_outputs(
@@ -274,9 +290,11 @@ def write_outputs(
     filesystem. If the target does not exist, the staging folder is renamed to it, and the
     outputs appear all at once. If it exists, each staged file replaces its namesake with
     :func:`os.replace`, ``manifest.json`` last: an interrupted run can leave a mix of old and
-    new files (the manifest's hashes tell which), but never a half-written file, and files
-    this function does not produce (including an old ``samples.npz`` when ``save_samples``
-    is false) are never touched. On failure the staging folder is deleted.
+    new files (the manifest's hashes tell which), but never a half-written file. Files the
+    previous run's manifest listed and this run does not produce (an old ``samples.npz``
+    when ``save_samples`` is false, say) are removed just before the new manifest is put in
+    place, so the folder never holds outputs of two runs under one manifest; any other file
+    is never touched. On failure the staging folder is deleted.
     """
     extra = dict(manifest_extra or {})
     clash = sorted(MANIFEST_KEYS & extra.keys())

@@ -143,7 +143,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "want = xp.clip(capacity - old, min=0.0)",
         "want = xp.clip(capacity - old, min=1.0)",
         "5",
-        _inv("test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios"),
+        _inv(
+            "test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios"
+        ),
     ),
     Mutation(
         "supply-cap-ignored",

@@ -168,9 +168,7 @@ def test_inv1_outputs_finite_and_nonnegative(scenario: Scenario, seed: int) -> N
 def test_inv1_model_outputs_finite_and_nonnegative(inputs: ModelInputs) -> None:
     """Invariant 1 at model level: finite, >= 0, inference_share in [0, 1]."""
     assert_finite_nonnegative(evaluate(inputs), "with_shocks")
-    assert_finite_nonnegative(
-        evaluate(dataclasses.replace(inputs, shocks=())), "counterfactual"
-    )
+    assert_finite_nonnegative(evaluate(dataclasses.replace(inputs, shocks=())), "counterfactual")
 
 
 # ---------------------------------------------------------------------------------------
@@ -256,9 +254,7 @@ def null_shocks(draw: st.DrawFn, d: dict[str, Any]) -> dict[str, Any]:
         "applies_to": draw(
             st.lists(st.sampled_from([*names, "training", "inference"]), min_size=1, unique=True)
         ),
-        "magnitude": one
-        if which != "ceiling 0"
-        else draw(scalar_params("magnitude.level")),
+        "magnitude": one if which != "ceiling 0" else draw(scalar_params("magnitude.level")),
     }
     if which != "trend r=1" and (which == "ceiling 0" or draw(st.booleans())):
         adoption: dict[str, Any] = {
@@ -273,7 +269,9 @@ def null_shocks(draw: st.DrawFn, d: dict[str, Any]) -> dict[str, Any]:
 
 @scaled(0.8)
 @given(d=scenario_dicts(methods=("random", "lhs")), data=st.data(), seed=SEEDS)
-def test_inv3_null_shock_changes_nothing(d: dict[str, Any], data: st.DataObject, seed: int) -> None:
+def test_inv3_null_shock_changes_nothing(
+    d: dict[str, Any], data: st.DataObject, seed: int
+) -> None:
     """Invariant 3: a shock with M = 1, or adoption ceiling 0, changes nothing, exactly.
 
     The scenario with the extra shock gives bit-identical outputs (random and lhs
@@ -320,8 +318,13 @@ def test_inv3_shock_moves_only_the_segments_in_its_list(
     onset = data.draw(st.integers(d["years"]["base_year"] + 1, d["years"]["end_year"]))
     magnitude = data.draw(st.floats(2.0, 20.0), label="magnitude")
     d["shocks"] = [
-        {"name": "partial", "type": "level", "onset": onset, "magnitude": magnitude,
-         "applies_to": hit}
+        {
+            "name": "partial",
+            "type": "level",
+            "onset": onset,
+            "magnitude": magnitude,
+            "applies_to": hit,
+        }
     ]
     scenario = Scenario.model_validate(d)
     _, with_shocks, without = run_block(scenario, seed, 8)
@@ -533,6 +536,7 @@ def test_inv5_homogeneity_on_scenarios(scenario: Scenario, seed: int, c: float) 
     """Invariant 5 on scenarios: scaling the drawn vintages and supply cap by any c > 0
     scales every extensive output by c (to 1e-9 of each metric's scale)."""
     draws = draw_block(scenario, seed, 0, block_size=8)
+
     def in_h100e(key: str) -> bool:  # vintages and cap levels, not the cap's growth rate
         cap = key.startswith("fleet.supply_cap") and not key.endswith(".growth")
         return cap or key.startswith("fleet.initial_vintages.")
@@ -734,9 +738,7 @@ def test_inv9_blocks_and_parameters_have_their_own_streams(scenario: Scenario, s
     a = draw_block(scenario, seed, 0, block_size=16)
     b = draw_block(scenario, seed, 1, block_size=16)
     continuous = [
-        name
-        for name, dist in scenario.scalars()
-        if not isinstance(dist, Fixed | Choice)
+        name for name, dist in scenario.scalars() if not isinstance(dist, Fixed | Choice)
     ]
     for name in continuous:
         assert not np.array_equal(a[name], b[name]), f"{name}: block 1 repeats block 0"
@@ -901,7 +903,9 @@ def test_standard_errors_shrink_as_one_over_sqrt_n() -> None:
     k = small.years.index(2028)
     for m in ("compute_total", "shipments_units", "hbm_gb", "power_w"):
         for stat, (lo, hi) in {"se_mean": (3.0, 5.3), "se_p50": (2.5, 6.4)}.items():
-            ratio = describe(small.with_shocks[m])[stat][k] / describe(large.with_shocks[m])[stat][k]
+            ratio = (
+                describe(small.with_shocks[m])[stat][k] / describe(large.with_shocks[m])[stat][k]
+            )
             assert lo <= ratio <= hi, f"{m} {stat}: ratio {ratio:.3f} from n to 16 n"
 
 
@@ -998,7 +1002,9 @@ def test_extends_plus_override_equals_the_merged_file(
     seg = data.draw(st.sampled_from(d["demand"]["segments"]), label="segment")["name"]
     changed = ("chips.pue", "fleet.median_life", f"demand.segments.{seg}.elasticity")
     d["correlations"] = [  # parameters replaced below by fixed numbers cannot be correlated
-        c for c in d.get("correlations", []) if not any(x.startswith(changed) for x in c["between"])
+        c
+        for c in d.get("correlations", [])
+        if not any(x.startswith(changed) for x in c["between"])
     ]
     parent = copy.deepcopy(d)
     merged = copy.deepcopy(d)
@@ -1022,8 +1028,13 @@ def test_extends_plus_override_equals_the_merged_file(
         child["shocks"] = [{"name": name, "onset": onset}]
         merged["shocks"][0]["onset"] = onset
     else:
-        new = {"name": "added", "type": "trend", "onset": onset, "magnitude": 1.2,
-               "applies_to": ["training"]}
+        new = {
+            "name": "added",
+            "type": "trend",
+            "onset": onset,
+            "magnitude": 1.2,
+            "applies_to": ["training"],
+        }
         child["shocks"] = [new]
         merged["shocks"] = [*merged["shocks"], new]
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")

@@ -305,3 +305,21 @@ def test_target_that_is_a_file_is_an_oserror(result, summary, tmp_path):
     with pytest.raises(OSError, match="not a folder"):
         writers.write_outputs(target, result, summary)
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_rerun_into_a_folder_drops_outputs_the_new_manifest_does_not_list(
+    result, summary, tmp_path
+):
+    out = tmp_path / "out"
+    writers.write_outputs(out, result, summary, save_samples=True)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    writers.write_outputs(out, result, summary, save_samples=False)
+    # the old samples.npz belonged to the previous run (its manifest listed it): gone,
+    # so the folder never mixes two runs' outputs; the user's file stays.
+    assert not (out / "samples.npz").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {p.name for p in out.iterdir()} - {
+        "manifest.json",
+        "notes.txt",
+    }
