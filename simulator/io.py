@@ -61,7 +61,7 @@ from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
 from simulator.errors import CrossFieldError, Problem, ScenarioError
-from simulator.schema.paths import PATH_TAGS
+from simulator.schema.paths import PATH_TAGS, path_form
 from simulator.schema.scenario import Scenario
 
 __all__ = [
@@ -616,13 +616,8 @@ def _form(mapping: dict[Any, _Val]) -> Any:
     """How a mapping is written: a distribution kind or a path form (``None``: neither)."""
     if "kind" in mapping:
         return ("kind", _hashable(mapping["kind"].value))
-    if "anchors" in mapping:
-        return "anchors"
-    if "start" in mapping or "end" in mapping:
-        return "start-end"
-    if "from" in mapping or "growth" in mapping:
-        return "from-growth"
-    return None
+    form = path_form(mapping)  # the schema's own rule, so merging and validation agree
+    return None if form == "<constant>" else form
 
 
 def _hashable(value: Any) -> Any:

@@ -62,7 +62,7 @@ class FromGrowth(_PathModel):
         return data
 
 
-def _path_form(value: Any) -> str:
+def path_form(value: Any) -> str:
     """Which form of path a raw value is written in (a pydantic discriminator)."""
     if isinstance(value, dict):
         if "anchors" in value:
@@ -88,6 +88,6 @@ Path = Annotated[
     | Annotated[Anchors, Tag("<anchors>")]
     | Annotated[StartEnd, Tag("<start-end>")]
     | Annotated[FromGrowth, Tag("<from-growth>")],
-    Discriminator(_path_form),
+    Discriminator(path_form),
 ]
 """A path parameter: constant, anchors, start/end or from/value/growth."""
