@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import shutil
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
@@ -30,11 +37,13 @@ from simulator.model.inputs import (
     SegmentInputs,
     ShockInputs,
 )
-from simulator.result import SimulationResult
+from simulator.result import RunSummary, SimulationResult
 from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
 from simulator.schema import FromGrowth, Scenario
 from simulator.schema.scenario import PATH_DOMAINS, Adoption
-from simulator.summary import QuestionAnswer, exceedance, impact
+from simulator.sketch import RELATIVE_ERROR
+from simulator.streaming import QuestionSpec, StreamingSummary, Workspace
+from simulator.summary import DEFAULT_PROBS, QuestionAnswer, exceedance, impact, summarize
 
 _DEFAULT_ADOPTION = Adoption()
 """Adoption of a level shock that gives none (ceiling 1, delay 0, width 0.5 years)."""
@@ -354,8 +363,9 @@ def _check_memory(n: int, n_metrics: int, n_years: int) -> None:
     if have is not None and need > have:
         msg = (
             f"{n:,} samples need about {need / 1e9:.1f} GB for their per-sample results, "
-            f"more than the {have / 1e9:.1f} GB available; use fewer samples (standard "
-            "errors shrink as 1/sqrt(n): 100,000 samples give about 0.3% of the spread)"
+            f"more than the {have / 1e9:.1f} GB available; use simulate_summary() (or "
+            "`jevons run`), which summarizes block by block in bounded memory, or fewer "
+            "samples (standard errors shrink as 1/sqrt(n))"
         )
         raise SimulationError(msg)
 
@@ -398,4 +408,390 @@ def _to_numpy(a: Array) -> NDArray[np.float64]:
         return np.asarray(a.get() if hasattr(a, "get") else a)
 
 
-__all__ = ["answer_questions", "as_seed", "build_inputs", "package_versions", "simulate"]
+
+# --------------------------------------------------------------------------- streaming runs
+
+EXACT_BUDGET_BYTES = 1 << 30
+"""Default memory for keeping samples so that quantiles are exact (1 GiB). [byte]"""
+
+SAMPLES_IN_FLIGHT_PER_WORKER = 2
+"""Blocks submitted ahead per worker: bounds the memory of blocks waiting to be merged. [-]"""
+
+
+def default_workers() -> int:
+    """Threads used when none are asked for: the CPUs this process may run on (at most 8)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def simulate_summary(
+    scenario: Scenario,
+    samples: int | None = None,
+    *,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+    method: Method | None = None,
+    block_size: int = BLOCK_SIZE,
+    workers: int | None = None,
+    xp: Any = None,
+    progress: ProgressCallback | None = None,
+    resolved: Mapping[str, Any] | None = None,
+    probs: Sequence[float] = DEFAULT_PROBS,
+    exact_budget: int | None = None,
+    save_samples: str | os.PathLike[str] | None = None,
+) -> RunSummary:
+    """Run the simulation and summarize it block by block, in bounded memory.
+
+    What ``jevons run`` uses. Runs whose per-sample paths fit ``exact_budget`` keep them
+    and are summarized exactly (the same table, bit for bit, as :func:`simulate` followed by
+    :func:`~simulator.summary.summarize`); larger runs summarize each block as it is
+    computed into a mergeable :class:`~simulator.streaming.StreamingSummary` (moments merged
+    by Chan et al., exceedance counts, a log-bucketed histogram whose quantiles are within
+    :data:`~simulator.sketch.RELATIVE_ERROR` of exact) and never hold more than a few
+    blocks. Either way the numbers depend only on the seed, samples, method and block size,
+    not on ``workers`` or the order blocks finish in.
+
+    Parameters
+    ----------
+    scenario, samples, rng, method, block_size, xp, progress, resolved
+        As for :func:`simulate`.
+    workers : int, optional
+        Threads computing blocks; default :func:`default_workers`.
+    probs : sequence of float, optional
+        Quantile probabilities. [-]
+    exact_budget : int, optional
+        Bytes the kept samples may use for exact quantiles; default the smaller of
+        :data:`EXACT_BUDGET_BYTES` and a quarter of the memory available. 0 always streams.
+    save_samples : path, optional
+        Also write every per-sample path to this ``.npz`` file (keys
+        ``"<variant>/<metric>"`` and ``"years"``, as ``samples.npz``), streamed block by
+        block through temporary ``.npy`` files next to it, then renamed into place.
+
+    Returns
+    -------
+    RunSummary
+        The summary table, the answers to the scenario's questions, whether quantiles are
+        exact, and timings.
+
+    Raises
+    ------
+    SimulationError
+        If the model's arithmetic overflows.
+    ValueError
+        If an argument is out of range.
+    OSError
+        If the samples file cannot be written.
+    """
+    t0 = time.perf_counter()
+    workers = default_workers() if workers is None else workers
+    plan = _plan(scenario, samples, rng, method, block_size, workers, None)
+    scenario, seed, total, names = plan.scenario, plan.seed, plan.total, plan.names
+    years = scenario.years.all
+    per_sample = 3 * len(names) * len(years) * 8
+    if exact_budget is None:
+        have = _available_memory()
+        exact_budget = EXACT_BUDGET_BYTES if have is None else min(EXACT_BUDGET_BYTES, have // 4)
+    exact = total * per_sample <= exact_budget
+    questions = _question_specs(scenario)
+    clock = _Clock()
+    local = threading.local()
+
+    kept: dict[str, dict[str, NDArray[np.float64]]] = {}
+    if exact:
+        kept = {v: {m: np.empty((total, len(years))) for m in names} for v in ("w", "c")}
+
+    def work(i: int) -> tuple[int, Any]:
+        a, b = _compute_block(plan, i, xp, clock)
+        rows = slice(int(plan.offsets[i]), int(plan.offsets[i + 1]))
+        if exact:
+            for m in names:
+                kept["w"][m][rows] = a[m]
+                kept["c"][m][rows] = b[m]
+            return plan.sizes[i], (a, b) if save_samples is not None else None
+        ws = getattr(local, "workspace", None)
+        if ws is None:
+            ws = local.workspace = Workspace()
+        started = time.perf_counter()
+        part = StreamingSummary.of_block(a, b, questions, ws)
+        clock.add("summarize_s", time.perf_counter() - started)
+        return plan.sizes[i], (part, (a, b) if save_samples is not None else None)
+
+    writer = _SamplesWriter(save_samples, names, years, total) if save_samples else None
+    merged = StreamingSummary(0, {}, {})
+    done = 0
+    try:
+        for size, payload in _ordered(work, len(plan.todo), workers):
+            if exact:
+                if writer is not None:
+                    writer.add(*payload)
+            else:
+                part, block = payload
+                started = time.perf_counter()
+                merged = merged.merge(part)
+                clock.add("summarize_s", time.perf_counter() - started)
+                if writer is not None:
+                    writer.add(*block)
+            done += size
+            if progress is not None:
+                progress(done, total)
+        samples_file = writer.finish() if writer is not None else None
+    finally:
+        if writer is not None:
+            writer.cleanup()
+    t_sim = time.perf_counter() - t0
+
+    started = time.perf_counter()
+    if exact:
+        variants = {
+            "with_shocks": kept["w"],
+            "counterfactual": kept["c"],
+            "impact": _LazyImpact(kept["w"], kept["c"]),
+        }
+        table = summarize(variants, years, scenario=scenario.name, probs=probs)
+        answers = _answers_exact(questions, kept["w"], kept["c"], total)
+        rel_error = 0.0
+    else:
+        table = merged.table(years, scenario=scenario.name, probs=probs)
+        answers = merged.answers(questions)
+        rel_error = RELATIVE_ERROR
+    clock.add("summarize_s", time.perf_counter() - started)
+    timings = {"simulate_s": t_sim, **clock.totals, "total_s": time.perf_counter() - t0}
+    return RunSummary(
+        scenario_name=scenario.name,
+        resolved=dict(resolved) if resolved is not None else scenario.model_dump(mode="json"),
+        years=years,
+        n_samples=total,
+        seed=seed,
+        method=scenario.sampling.method,
+        block_size=plan.block_size,
+        metrics=names,
+        summary=table,
+        answers=answers,
+        exact=exact,
+        quantile_rel_error=rel_error,
+        timings=timings,
+        versions=package_versions(),
+        samples_file=samples_file,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    scenario: Scenario
+    seed: int
+    block_size: int
+    todo: list[int]
+    sizes: list[int]
+    offsets: NDArray[np.int64]
+    total: int
+    names: tuple[str, ...]
+
+
+def _plan(
+    scenario: Scenario,
+    samples: int | None,
+    rng: Any,
+    method: Method | None,
+    block_size: int,
+    workers: int,
+    blocks: Sequence[int] | None,
+) -> _Plan:
+    """Check the arguments of a run and split it into blocks."""
+    n = scenario.sampling.samples if samples is None else int(samples)
+    if n < 1:
+        msg = f"samples must be an int >= 1; got {samples!r}"
+        raise ValueError(msg)
+    if block_size < 1:
+        msg = f"block_size must be an int >= 1; got {block_size!r}"
+        raise ValueError(msg)
+    if workers < 1:
+        msg = f"workers must be an int >= 1; got {workers!r}"
+        raise ValueError(msg)
+    if method is not None and method != scenario.sampling.method:
+        sampling = scenario.sampling.model_copy(update={"method": method})
+        scenario = scenario.model_copy(update={"sampling": sampling})
+    seed = as_seed(scenario.sampling.seed if rng is None else rng)
+    n_blocks = math.ceil(n / block_size)
+    todo = list(range(n_blocks)) if blocks is None else list(blocks)
+    if any(not 0 <= b < n_blocks for b in todo):
+        msg = f"blocks must lie in 0..{n_blocks - 1} for {n} samples; got {list(blocks or [])}"
+        raise ValueError(msg)
+    sizes = [min(block_size, n - b * block_size) for b in todo]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    names = metric_names([s.name for s in scenario.demand.segments])
+    return _Plan(scenario, seed, block_size, todo, sizes, offsets, int(offsets[-1]), names)
+
+
+class _Clock:
+    """Seconds per stage, summed over threads."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {"sampling_s": 0.0, "model_s": 0.0, "summarize_s": 0.0}
+        self._lock = threading.Lock()
+
+    def add(self, key: str, seconds: float) -> None:
+        with self._lock:
+            self.totals[key] = self.totals.get(key, 0.0) + seconds
+
+
+def _compute_block(
+    plan: _Plan, i: int, xp: Any, clock: _Clock
+) -> tuple[dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]:
+    """Both variants of block ``plan.todo[i]``, checked finite, as NumPy arrays."""
+    scenario, years = plan.scenario, plan.scenario.years.all
+    t0 = time.perf_counter()
+    draws = draw_block(scenario, plan.seed, plan.todo[i], block_size=plan.block_size)
+    draws = {k: v[: plan.sizes[i]] for k, v in draws.items()}
+    inputs = build_inputs(scenario, draws, xp=xp)
+    t1 = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore"):
+        with_shocks = evaluate(inputs)
+        without = evaluate(dataclasses.replace(inputs, shocks=()))
+    first = int(plan.offsets[i])
+    a: dict[str, NDArray[np.float64]] = {}
+    b: dict[str, NDArray[np.float64]] = {}
+    for m in plan.names:
+        a[m], b[m] = _to_numpy(with_shocks[m]), _to_numpy(without[m])
+        _check_finite(m, a[m], "with the shocks", years, first)
+        _check_finite(m, b[m], "without the shocks", years, first)
+    clock.add("sampling_s", t1 - t0)
+    clock.add("model_s", time.perf_counter() - t1)
+    return a, b
+
+
+def _ordered(work: Callable[[int], Any], count: int, workers: int) -> Iterator[Any]:
+    """``work(0), work(1), ...`` in order, computed by ``workers`` threads a few ahead."""
+    if workers == 1 or count == 1:
+        for i in range(count):
+            yield work(i)
+        return
+    ahead = workers * SAMPLES_IN_FLIGHT_PER_WORKER
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[Any]] = deque()
+        try:
+            for i in range(count):
+                pending.append(pool.submit(work, i))
+                if len(pending) >= ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+class _LazyImpact(Mapping[str, NDArray[np.float64]]):
+    """Impact ratios computed one metric at a time (never all held at once)."""
+
+    def __init__(
+        self, w: Mapping[str, NDArray[np.float64]], c: Mapping[str, NDArray[np.float64]]
+    ) -> None:
+        self._w, self._c = w, c
+
+    def __getitem__(self, key: str) -> NDArray[np.float64]:
+        return impact(self._w[key], self._c[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._w)
+
+    def __len__(self) -> int:
+        return len(self._w)
+
+
+def _question_specs(scenario: Scenario) -> list[QuestionSpec]:
+    k_of = {y: k for k, y in enumerate(scenario.years.all)}
+    return [
+        QuestionSpec(
+            name=q.name,
+            text=q.describe(),
+            variant=q.variant,
+            metric=q.metric,
+            column=k_of[q.year],
+            op=q.op,
+            than=None if q.than == "counterfactual" else float(q.than),
+        )
+        for q in scenario.questions
+    ]
+
+
+def _answers_exact(
+    questions: Sequence[QuestionSpec],
+    w: Mapping[str, NDArray[np.float64]],
+    c: Mapping[str, NDArray[np.float64]],
+    n: int,
+) -> list[QuestionAnswer]:
+    """The answers :func:`answer_questions` gives, from the kept samples."""
+    out = []
+    for q in questions:
+        k = q.column
+        if q.variant == "impact":
+            x = impact(w[q.metric][:, k], c[q.metric][:, k])
+        else:
+            x = (w if q.variant == "with_shocks" else c)[q.metric][:, k]
+        threshold: Any = c[q.metric][:, k] if q.than is None else q.than
+        p, se = exceedance(x, q.op, threshold)
+        out.append(QuestionAnswer(name=q.name, text=q.text, probability=float(p), se=float(se)))
+    return out
+
+
+class _SamplesWriter:
+    """Stream per-sample paths into an ``.npz`` through one temporary ``.npy`` per array."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        names: Sequence[str],
+        years: Sequence[int],
+        total: int,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=".jevons-samples-"))
+        self.years = tuple(years)
+        self.keys = [f"{v}/{m}" for v in ("with_shocks", "counterfactual", "impact") for m in names]
+        self.files = {}
+        header = {"descr": "<f8", "fortran_order": False, "shape": (total, len(years))}
+        for i, key in enumerate(self.keys):
+            fh = (self.tmp / f"{i}.npy").open("wb")
+            np.lib.format.write_array_header_2_0(fh, header)
+            self.files[key] = fh
+
+    def add(
+        self, w: Mapping[str, NDArray[np.float64]], c: Mapping[str, NDArray[np.float64]]
+    ) -> None:
+        for m, a in w.items():
+            self.files[f"with_shocks/{m}"].write(np.ascontiguousarray(a).tobytes())
+            self.files[f"counterfactual/{m}"].write(np.ascontiguousarray(c[m]).tobytes())
+            self.files[f"impact/{m}"].write(impact(a, c[m]).tobytes())
+
+    def finish(self) -> Path:
+        for fh in self.files.values():
+            fh.close()
+        part = self.tmp / "samples.npz"
+        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            with zf.open("years.npy", "w") as out:
+                np.lib.format.write_array(out, np.asarray(self.years, dtype=np.int64))
+            for i, key in enumerate(self.keys):
+                with (self.tmp / f"{i}.npy").open("rb") as src, zf.open(
+                    f"{key}.npy", "w", force_zip64=True
+                ) as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                (self.tmp / f"{i}.npy").unlink()
+        part.replace(self.path)
+        return self.path
+
+    def cleanup(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+__all__ = [
+    "answer_questions",
+    "as_seed",
+    "build_inputs",
+    "package_versions",
+    "simulate",
+    "simulate_summary",
+]

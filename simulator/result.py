@@ -1,13 +1,16 @@
-"""The result of a simulation: per-sample arrays of every metric, both variants."""
+"""The result of a simulation: per-sample arrays of every metric, or their summary."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from simulator.summary import QuestionAnswer, SummaryTable
 
 VARIANTS: tuple[str, ...] = ("with_shocks", "counterfactual", "impact")
 """Variant names (MODEL.md §9): with the shocks, without them, and their ratio."""
@@ -67,3 +70,59 @@ class SimulationResult:
             raise ValueError(msg)
         out: Mapping[str, NDArray[np.float64]] = getattr(self, name)
         return out
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The summary of a run: what :func:`simulator.engine.simulate_summary` returns.
+
+    It carries the same metadata as :class:`SimulationResult` but no per-sample arrays:
+    ``summary`` and ``answers`` were merged block by block as the run went.
+
+    Attributes
+    ----------
+    scenario_name, resolved, years, n_samples, seed, method, block_size
+        As in :class:`SimulationResult`.
+    metrics : tuple of str
+        Metric names, in model order.
+    summary : SummaryTable
+        The tidy summary of every variant, metric and year (MODEL.md §7, §9).
+    answers : list of QuestionAnswer
+        Answers to the scenario's questions, in scenario order.
+    exact : bool
+        True when quantiles are exact (the samples fitted the memory budget); False when
+        they come from the mergeable histogram, within ``quantile_rel_error`` of exact.
+    quantile_rel_error : float
+        Largest relative error of a reported quantile (0 when exact). [-]
+    timings : dict of str to float
+        Seconds per stage; ``sampling_s``, ``model_s`` and ``summarize_s`` are summed over
+        workers (so they may exceed the wall time ``simulate_s``).
+    versions : dict of str to str
+        Versions of the numerical packages.
+    samples_file : Path or None
+        Where the per-sample paths were streamed (``save_samples``), else None.
+    """
+
+    scenario_name: str
+    resolved: Mapping[str, Any]
+    years: tuple[int, ...]
+    n_samples: int
+    seed: int
+    method: str
+    block_size: int
+    metrics: tuple[str, ...]
+    summary: SummaryTable
+    answers: list[QuestionAnswer]
+    exact: bool
+    quantile_rel_error: float
+    timings: Mapping[str, float] = field(default_factory=dict)
+    versions: Mapping[str, str] = field(default_factory=dict)
+    samples_file: Path | None = None
+
+    def variant(self, name: str) -> Mapping[str, NDArray[np.float64]]:
+        """Always raises: a summary keeps no per-sample arrays."""
+        msg = (
+            f"a RunSummary keeps no per-sample arrays (variant {name!r}); use "
+            "simulator.simulate() for runs that fit in memory, or save_samples"
+        )
+        raise TypeError(msg)

@@ -1,0 +1,253 @@
+"""A mergeable log-bucketed histogram of non-negative values, for quantiles of huge runs.
+
+A :class:`LogHistogram` counts values per ``(row, bucket)``, where a row is one year of one
+metric and a bucket is a range of doubles sharing their sign, exponent and the top
+:data:`MANTISSA_BITS` bits of their mantissa. Bucket keys are the float64 bit pattern shifted
+right (``x.view(int64) >> (52 - MANTISSA_BITS)``): monotone in ``x``, one integer shift per
+value and no logarithm, the same idea as HdrHistogram's and DDSketch's "bit-based"
+index mappings. Each bucket spans a relative width of at most ``2**-MANTISSA_BITS``, so its
+midpoint is within :data:`RELATIVE_ERROR` (``2**-(MANTISSA_BITS + 1)``, about 0.2%) of any
+value in it.
+
+Counts are integers, so merging (adding counts) is exact, associative and commutative: a
+histogram built from blocks in any order, by any number of workers or machines, is the same.
+
+Why not a library: DDSketch (``ddsketch`` on PyPI) has the same error guarantee with a
+logarithmic mapping, but adds values one at a time in Python (about a microsecond each, hours
+for 1e7 samples x 750 series); t-digest's merges depend on insertion order (not
+deterministic across block schedules) and its error is on ranks, not values. This module is
+the vectorized core of DDSketch's idea with NumPy: a shift, two reductions and a
+``bincount`` per block.
+
+Zeros (and subnormals, below 2.3e-308) fall in bucket 0, reported as 0; ``+inf`` has a
+bucket of its own, reported as ``+inf``. Negative values and NaN are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MANTISSA_BITS", "RELATIVE_ERROR", "LogHistogram"]
+
+MANTISSA_BITS = 8
+"""Mantissa bits kept in a bucket key: 256 buckets per power of two. [-]"""
+
+RELATIVE_ERROR = 2.0 ** -(MANTISSA_BITS + 1)
+"""Largest relative error of a quantile read from a :class:`LogHistogram`: 2**-9 ~ 0.195%. [-]"""
+
+_SHIFT = 52 - MANTISSA_BITS
+_INF_KEY = int(np.array(np.inf).view(np.int64)) >> _SHIFT
+"""Bucket key of ``+inf`` (every finite double has a smaller key). [-]"""
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+def _key_to_lower(keys: IntArray) -> FloatArray:
+    """Lower edge of each bucket (the smallest double with that key)."""
+    return np.left_shift(keys.astype(np.int64), _SHIFT).view(np.float64)
+
+
+def bucket_value(keys: IntArray) -> FloatArray:
+    """The value reported for a bucket: its midpoint; 0 for bucket 0; ``+inf`` for inf's.
+
+    Parameters
+    ----------
+    keys : ndarray of int64
+        Bucket keys (``>= 0``). [-]
+
+    Returns
+    -------
+    ndarray of float64
+        Representative values, within :data:`RELATIVE_ERROR` of every value in the bucket.
+    """
+    k = np.asarray(keys, dtype=np.int64)
+    finite = np.minimum(k, _INF_KEY - 1)
+    lower = _key_to_lower(finite)
+    upper = _key_to_lower(finite + 1)
+    mid = lower + 0.5 * (upper - lower)
+    out = np.where(k >= _INF_KEY, np.inf, mid)
+    return np.where(k == 0, 0.0, out)
+
+
+@dataclass
+class LogHistogram:
+    """Counts of values per row and log-spaced bucket; rows are e.g. the years of a metric.
+
+    Attributes
+    ----------
+    n_rows : int
+        Number of rows (series). [-]
+    lo : ndarray of int64, shape (n_rows,)
+        Key of each row's first stored bucket. [-]
+    counts : ndarray of int64, shape (n_rows, width)
+        ``counts[r, j]`` positive finite values of row ``r`` fell in bucket ``lo[r] + j``. [-]
+    zeros, infs : ndarray of int64, shape (n_rows,)
+        Values of each row in bucket 0 (zeros and subnormals) and equal to ``+inf``. [-]
+    total : int
+        Values added per row. [-]
+    """
+
+    n_rows: int
+    lo: IntArray
+    counts: IntArray
+    zeros: IntArray
+    infs: IntArray
+    total: int = 0
+
+    @classmethod
+    def empty(cls, n_rows: int) -> LogHistogram:
+        """A histogram with ``n_rows`` rows and nothing counted."""
+        zero = np.zeros(n_rows, dtype=np.int64)
+        return cls(n_rows, zero.copy(), np.zeros((n_rows, 0), np.int64), zero.copy(), zero)
+
+    @classmethod
+    def of(cls, x: FloatArray, /, scratch: IntArray | None = None) -> LogHistogram:
+        """Histogram of a block of values, one row per series.
+
+        Parameters
+        ----------
+        x : ndarray of float64, shape (n_rows, n)
+            Non-negative values, ``+inf`` allowed; row-major (each series contiguous, the
+            fast layout for reductions). [any unit]
+        scratch : ndarray of int64, shape (n_rows, n), optional
+            Reusable buffer (spares a fresh allocation per block).
+
+        Returns
+        -------
+        LogHistogram
+
+        Raises
+        ------
+        ValueError
+            If ``x`` holds a negative value or NaN.
+        """
+        arr = np.ascontiguousarray(x, dtype=np.float64)
+        if arr.ndim != 2:
+            msg = f"x must be shaped (n_rows, n); got {arr.shape}"
+            raise ValueError(msg)
+        rows, n = arr.shape
+        if n == 0:
+            return cls.empty(rows)
+        keys = scratch if scratch is not None and scratch.shape == arr.shape else None
+        keys = np.right_shift(arr.view(np.int64), _SHIFT, out=keys)
+        kmin = keys.min(axis=1)
+        kmax = keys.max(axis=1)
+        if (kmin < 0).any() or (kmax > _INF_KEY).any():
+            bad = arr[(arr < 0) | np.isnan(arr)]
+            if bad.size and not (bad == 0).all():  # -0.0 is zero
+                msg = f"LogHistogram holds non-negative values only; got {bad[0]!r}"
+                raise ValueError(msg)
+            keys = np.right_shift((arr + 0.0).view(np.int64), _SHIFT, out=keys)  # -0.0 -> 0.0
+            kmin = keys.min(axis=1)
+            kmax = keys.max(axis=1)
+        zeros = np.zeros(rows, dtype=np.int64)
+        infs = np.zeros(rows, dtype=np.int64)
+        special = (kmin == 0) | (kmax == _INF_KEY)
+        if special.any():
+            # Window over the positive finite keys only; zeros and infs counted apart.
+            big = np.iinfo(np.int64).max
+            for r in np.flatnonzero(special):
+                row = keys[r]
+                zeros[r] = np.count_nonzero(row == 0)
+                infs[r] = np.count_nonzero(row == _INF_KEY)
+                kmin[r] = np.where(row == 0, big, row).min()
+                kmax[r] = np.where(row == _INF_KEY, -1, row).max()
+                if kmin[r] > kmax[r]:  # zeros and infs only
+                    kmin[r] = kmax[r] = 1
+                np.clip(row, kmin[r], kmax[r], out=row)
+        width = int((kmax - kmin).max()) + 1
+        np.subtract(keys, (kmin - np.arange(rows, dtype=np.int64) * width)[:, np.newaxis], out=keys)
+        counts = np.bincount(keys.reshape(-1), minlength=rows * width).reshape(rows, width)
+        if special.any():
+            counts[:, 0] -= zeros
+            counts[np.arange(rows), kmax - kmin] -= infs
+        return cls(rows, kmin.astype(np.int64), counts, zeros, infs, n)
+
+    def merge(self, other: LogHistogram, /) -> LogHistogram:
+        """The histogram of both sets of values (counts added; exact and order-free)."""
+        if other.n_rows != self.n_rows:
+            msg = f"cannot merge histograms of {self.n_rows} and {other.n_rows} rows"
+            raise ValueError(msg)
+        zeros, infs = self.zeros + other.zeros, self.infs + other.infs
+        total = self.total + other.total
+        if other.counts.shape[1] == 0:
+            return LogHistogram(self.n_rows, self.lo, self.counts, zeros, infs, total)
+        if self.counts.shape[1] == 0:
+            return LogHistogram(self.n_rows, other.lo.copy(), other.counts.copy(), zeros, infs, total)
+        lo = np.minimum(self.lo, other.lo)
+        hi = np.maximum(self.lo + self.counts.shape[1], other.lo + other.counts.shape[1])
+        width = int((hi - lo).max())
+        if width == self.counts.shape[1] and (lo == self.lo).all():
+            counts = self.counts
+        else:
+            counts = np.zeros((self.n_rows, width), dtype=np.int64)
+            _add_into(counts, lo, self.lo, self.counts)
+        _add_into(counts, lo, other.lo, other.counts)
+        return LogHistogram(self.n_rows, lo, counts, zeros, infs, total)
+
+    def order_statistics(self, ranks: IntArray) -> FloatArray:
+        """Approximate order statistics per row.
+
+        Parameters
+        ----------
+        ranks : ndarray of int64, shape (k,)
+            0-based ranks in ``[0, total)``. [-]
+
+        Returns
+        -------
+        ndarray of float64, shape (k, n_rows)
+            The value of rank ``r`` in each row, within :data:`RELATIVE_ERROR` of the exact
+            order statistic (0 for zeros, ``+inf`` for infinities).
+        """
+        r = np.asarray(ranks, dtype=np.int64)
+        if self.total == 0:
+            msg = "the histogram is empty"
+            raise ValueError(msg)
+        cum = np.cumsum(self.counts, axis=1)
+        keys = np.empty((r.size, self.n_rows), dtype=np.int64)
+        for row in range(self.n_rows):
+            j = np.searchsorted(cum[row], r - self.zeros[row], side="right")
+            keys[:, row] = self.lo[row] + j
+        values = bucket_value(keys)
+        values[r[:, np.newaxis] < self.zeros[np.newaxis, :]] = 0.0
+        values[r[:, np.newaxis] >= (self.total - self.infs)[np.newaxis, :]] = np.inf
+        return values
+
+    def quantiles(self, probs: Sequence[float] | FloatArray) -> FloatArray:
+        """Quantiles by numpy's ``linear`` method, from the approximate order statistics.
+
+        Parameters
+        ----------
+        probs : sequence of float
+            Probabilities in ``[0, 1]``. [-]
+
+        Returns
+        -------
+        ndarray of float64, shape (len(probs), n_rows)
+            Within :data:`RELATIVE_ERROR` of the exact sample quantiles (a convex
+            combination of two order statistics, each within the bound); ``+inf`` where the
+            exact quantile interpolates towards an infinite order statistic.
+        """
+        p = np.asarray(probs, dtype=np.float64)
+        n = self.total
+        virtual = (n - 1) * p
+        below = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
+        above = np.minimum(below + 1, n - 1)
+        gamma = (virtual - below)[:, np.newaxis]
+        stats = self.order_statistics(np.concatenate([below, above]))
+        a, b = stats[: p.size], stats[p.size :]
+        with np.errstate(invalid="ignore"):
+            q = np.where(gamma > 0, a + gamma * (b - a), a)
+        return np.where(np.isinf(b) & (gamma > 0), np.inf, np.where(np.isinf(a), np.inf, q))
+
+
+def _add_into(dest: IntArray, dest_lo: IntArray, src_lo: IntArray, src: IntArray) -> None:
+    width = src.shape[1]
+    for row in range(dest.shape[0]):
+        start = int(src_lo[row] - dest_lo[row])
+        dest[row, start : start + width] += src[row]
