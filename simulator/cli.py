@@ -10,26 +10,27 @@ import dataclasses
 import enum
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Self
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from simulator.engine import answer_questions, as_seed, simulate
 from simulator.errors import (
     EXIT_OUTPUT_ERROR,
     EXIT_SCENARIO_ERROR,
     ScenarioError,
     SimulationError,
 )
-from simulator.io import dump_yaml, load_scenario, resolve_scenario, scenario_json_schema
-from simulator.report._atomic import atomic_write
-from simulator.report.tables import default_years, headline_table, questions_table
-from simulator.report.writers import json_text, write_outputs
-from simulator.summary import summarize
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+# The library (numpy, scipy, pydantic, matplotlib, rich) is imported inside the commands
+# that need it, so that `jevons --help` and `jevons validate` start at once.
 
 app = typer.Typer(
     name="jevons",
@@ -83,6 +84,8 @@ def validate(
     ],
 ) -> None:
     """Check scenario files; print OK and a one-line summary for each valid one."""
+    from simulator.io import load_scenario
+
     bad = 0
     for path in files:
         try:
@@ -106,6 +109,8 @@ def validate(
 @app.command()
 def show(scenario: ScenarioFile, overrides: SetOption = None) -> None:
     """Print the fully resolved scenario (after extends and --set) as YAML."""
+    from simulator.io import dump_yaml, load_scenario, resolve_scenario
+
     try:
         resolved = resolve_scenario(scenario, overrides or ())
         load_scenario(scenario, overrides or ())
@@ -122,6 +127,9 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of the scenario language (for editors and CI checks)."""
+    from simulator.io import scenario_json_schema
+    from simulator.report._atomic import atomic_write
+
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
     if out is None:
         typer.echo(text, nl=False)
@@ -176,21 +184,52 @@ def run(
         ),
     ] = None,
     save_samples: Annotated[
-        bool, typer.Option("--save-samples", help="With --out, also write samples.npz.")
+        bool,
+        typer.Option(
+            "--save-samples",
+            help="With --out, also write samples.npz (every per-sample path, streamed to "
+            "disk block by block; 8 bytes x samples x years per array).",
+        ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary and answers as JSON on stdout.")
     ] = False,
     workers: Annotated[
-        int, typer.Option(min=1, max=256, help="Threads computing blocks of samples.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Threads computing blocks of samples (default: the CPUs available, at most "
+            "8). Results do not depend on it.",
+            show_default=False,
+        ),
+    ] = None,
+    exact_memory: Annotated[
+        float | None,
+        typer.Option(
+            "--exact-memory",
+            min=0.0,
+            help="GB the run may keep samples in for exact quantiles (default: 1 GB or a "
+            "quarter of the memory available, whichever is less); beyond it quantiles come "
+            "from a streaming histogram within 0.2% of exact. 0 always streams.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate SCENARIO with and without its shocks; print a table and the answers.
 
     The table shows P5 / P50 / P95 of the headline metrics for a few years with the
     shocks, without them (the counterfactual on the same samples) and the median
     impact (with / without). Answers are the scenario's `questions`.
+
+    Memory stays bounded at any sample count: blocks of samples are summarized as they
+    are computed, and quantiles are exact while the samples fit --exact-memory.
     """
+    from rich.console import Console
+
+    from simulator.engine import as_seed
+    from simulator.io import load_scenario, resolve_scenario
+
     try:
         resolved = resolve_scenario(scenario, overrides or ())
         sc = load_scenario(scenario, overrides or ())
@@ -201,36 +240,88 @@ def run(
         seed = as_seed(None)
         err.print(f"seed: {seed} (pass --seed {seed} to repeat this run)")
 
+    scratch: Path | None = None
     if out is not None:
         problem = _unwritable(out)
         if problem:  # say so before the work, not after it
             typer.echo(f"cannot write results to {out}: {problem}", err=True)
             raise typer.Exit(code=EXIT_OUTPUT_ERROR)
+        if save_samples:  # samples stream into a private folder next to the output
+            try:
+                parent = out.absolute().parent
+                parent.mkdir(parents=True, exist_ok=True)
+                scratch = Path(tempfile.mkdtemp(dir=parent, prefix=".jevons-run-"))
+            except OSError as exc:
+                typer.echo(f"cannot write results to {out}: {exc}", err=True)
+                raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+    try:
+        _run_and_report(
+            scenario,
+            sc,
+            resolved.data,
+            samples=samples,
+            seed=seed,
+            method=None if method is None else method.value,
+            workers=workers,
+            exact_memory=exact_memory,
+            out=out,
+            scratch=scratch,
+            overrides=list(overrides or ()),
+            as_json=as_json,
+            err=err,
+        )
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_and_report(
+    scenario_file: Path,
+    sc: Any,
+    resolved: Any,
+    *,
+    samples: int | None,
+    seed: int | None,
+    method: str | None,
+    workers: int | None,
+    exact_memory: float | None,
+    out: Path | None,
+    scratch: Path | None,
+    overrides: list[str],
+    as_json: bool,
+    err: Console,
+) -> None:
+    """The body of `jevons run` after the scenario is loaded: simulate, print, write."""
+    from rich.console import Console
+
+    from simulator.engine import simulate_summary
+    from simulator.report.tables import default_years, headline_table, questions_table
+    from simulator.report.writers import json_text, write_outputs
 
     started = time.perf_counter()
     try:
         with _LazyProgress(err) as bar:
-            result = simulate(
+            result = simulate_summary(
                 sc,
                 samples,
                 rng=seed,
-                method=None if method is None else method.value,
+                method=method,
                 workers=workers,
                 progress=bar.update,
-                resolved=resolved.data,
+                summary_progress=bar.summarizing,
+                resolved=resolved,
+                exact_budget=None if exact_memory is None else int(exact_memory * 1e9),
+                save_samples=None if scratch is None else scratch / "samples.npz",
             )
     except SimulationError as exc:
-        typer.echo(f"{scenario}: {exc}", err=True)
+        typer.echo(f"{scenario_file}: {exc}", err=True)
         raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
-    t_sim = time.perf_counter() - started
-    t1 = time.perf_counter()
-    summary = summarize(
-        {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
-        result.years,
-        scenario=sc.name,
-    )
-    answers = answer_questions(sc, result)
-    t_sum = time.perf_counter() - t1
+    except OSError as exc:
+        typer.echo(f"cannot write samples: {exc}", err=True)
+        raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+    t_total = time.perf_counter() - started
+    t_sum = result.timings.get("summarize_s", 0.0)
+    summary, answers = result.summary, result.answers
 
     if as_json:
         payload: dict[str, Any] = {
@@ -238,6 +329,7 @@ def run(
             "seed": result.seed,
             "samples": result.n_samples,
             "method": result.method,
+            "quantiles": _quantile_note(result),
             "answers": [dataclasses.asdict(a) for a in answers],
             "summary": summary.to_records(),
         }
@@ -252,26 +344,42 @@ def run(
         plural = "s" if result.n_samples != 1 else ""
         err.print(
             f"{result.n_samples:,} sample{plural} ({result.method}, seed {result.seed}) in "
-            f"{t_sim:.1f} s; summaries {t_sum:.1f} s"
+            f"{t_total:.1f} s; summaries {t_sum:.1f} s (over {_workers_note(workers)}); "
+            f"quantiles {_quantile_note(result)}"
         )
     if out is not None:
         try:
-            written = write_outputs(
-                out,
-                result,
-                summary,
-                answers=answers,
-                manifest_extra={
-                    "scenario_file": str(scenario),
-                    "overrides": list(overrides or ()),
-                    "summarize_s": t_sum,
-                },
-                save_samples=save_samples,
-            )
+            with err.status("writing outputs and charts", spinner="dots"):
+                written = write_outputs(
+                    out,
+                    result,
+                    summary,
+                    answers=answers,
+                    manifest_extra={
+                        "scenario_file": str(scenario_file),
+                        "overrides": overrides,
+                        "summarize_s": t_sum,
+                        "quantiles": _quantile_note(result),
+                    },
+                    save_samples=scratch is not None,
+                )
         except OSError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
         err.print(f"wrote {len(written)} files to {out}")
+
+
+def _quantile_note(result: Any) -> str:
+    if result.exact:
+        return "exact"
+    return f"streamed, within {100 * result.quantile_rel_error:.2g}% of exact"
+
+
+def _workers_note(workers: int | None) -> str:
+    from simulator.engine import default_workers
+
+    n = default_workers() if workers is None else workers
+    return f"{n} worker{'s' if n != 1 else ''}"
 
 
 def _write_bytes(fh: BinaryIO, data: bytes) -> None:
@@ -296,7 +404,10 @@ def _unwritable(directory: Path) -> str:
 
 
 class _LazyProgress:
-    """A progress bar that appears only when a run takes more than a moment."""
+    """A progress bar that appears only when a run takes more than a moment.
+
+    It follows the simulation (samples done) and then the summaries (series done).
+    """
 
     def __init__(self, console: Console, delay: float = 0.7) -> None:
         self.console = console
@@ -304,16 +415,20 @@ class _LazyProgress:
         self.start = time.perf_counter()
         self.bar: Progress | None = None
         self.task: Any = None
+        self.stage = "simulating"
 
     def __enter__(self) -> Self:
         return self
 
     def update(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` units of the current stage."""
         if self.bar is None:
             if time.perf_counter() - self.start < self.delay or done >= total:
                 return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
             self.bar = Progress(
-                TextColumn("simulating"),
+                TextColumn("{task.description}"),
                 BarColumn(),
                 TextColumn("{task.completed:,}/{task.total:,}"),
                 TimeRemainingColumn(),
@@ -321,8 +436,13 @@ class _LazyProgress:
                 transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("simulate", total=total)
-        self.bar.update(self.task, completed=done)
+            self.task = self.bar.add_task(self.stage, total=total)
+        self.bar.update(self.task, completed=done, total=total, description=self.stage)
+
+    def summarizing(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` series summarized."""
+        self.stage = "summarizing"
+        self.update(done, total)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -20,8 +20,8 @@ import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +43,14 @@ from simulator.schema import FromGrowth, Scenario
 from simulator.schema.scenario import PATH_DOMAINS, Adoption
 from simulator.sketch import RELATIVE_ERROR
 from simulator.streaming import QuestionSpec, StreamingSummary, Workspace
-from simulator.summary import DEFAULT_PROBS, QuestionAnswer, exceedance, impact, summarize
+from simulator.summary import (
+    DEFAULT_PROBS,
+    QuestionAnswer,
+    SummaryTable,
+    exceedance,
+    impact,
+    summarize,
+)
 
 _DEFAULT_ADOPTION = Adoption()
 """Adoption of a level shock that gives none (ceiling 1, delay 0, width 0.5 years)."""
@@ -408,7 +415,6 @@ def _to_numpy(a: Array) -> NDArray[np.float64]:
         return np.asarray(a.get() if hasattr(a, "get") else a)
 
 
-
 # --------------------------------------------------------------------------- streaming runs
 
 EXACT_BUDGET_BYTES = 1 << 30
@@ -437,6 +443,7 @@ def simulate_summary(
     workers: int | None = None,
     xp: Any = None,
     progress: ProgressCallback | None = None,
+    summary_progress: ProgressCallback | None = None,
     resolved: Mapping[str, Any] | None = None,
     probs: Sequence[float] = DEFAULT_PROBS,
     exact_budget: int | None = None,
@@ -459,6 +466,9 @@ def simulate_summary(
         As for :func:`simulate`.
     workers : int, optional
         Threads computing blocks; default :func:`default_workers`.
+    summary_progress : callable, optional
+        ``summary_progress(done, total)`` in series (variant and metric), called as the
+        final summary table is built.
     probs : sequence of float, optional
         Quantile probabilities. [-]
     exact_budget : int, optional
@@ -549,11 +559,11 @@ def simulate_summary(
             "counterfactual": kept["c"],
             "impact": _LazyImpact(kept["w"], kept["c"]),
         }
-        table = summarize(variants, years, scenario=scenario.name, probs=probs)
+        table = _summarize_each(variants, years, scenario.name, probs, summary_progress)
         answers = _answers_exact(questions, kept["w"], kept["c"], total)
         rel_error = 0.0
     else:
-        table = merged.table(years, scenario=scenario.name, probs=probs)
+        table = merged.table(years, scenario=scenario.name, probs=probs, progress=summary_progress)
         answers = merged.answers(questions)
         rel_error = RELATIVE_ERROR
     clock.add("summarize_s", time.perf_counter() - started)
@@ -682,6 +692,25 @@ def _ordered(work: Callable[[int], Any], count: int, workers: int) -> Iterator[A
                 f.cancel()
 
 
+def _summarize_each(
+    variants: Mapping[str, Mapping[str, NDArray[np.float64]]],
+    years: Sequence[int],
+    scenario: str,
+    probs: Sequence[float],
+    progress: ProgressCallback | None,
+) -> SummaryTable:
+    """:func:`summarize`, one series at a time (same rows, same order), with progress."""
+    tables = []
+    total = sum(len(metrics) for metrics in variants.values())
+    for variant, metrics in variants.items():
+        for metric in metrics:
+            one = {variant: {metric: metrics[metric]}}
+            tables.append(summarize(one, years, scenario=scenario, probs=probs))
+            if progress is not None:
+                progress(len(tables), total)
+    return SummaryTable.concat(tables)
+
+
 class _LazyImpact(Mapping[str, NDArray[np.float64]]):
     """Impact ratios computed one metric at a time (never all held at once)."""
 
@@ -750,7 +779,9 @@ class _SamplesWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=".jevons-samples-"))
         self.years = tuple(years)
-        self.keys = [f"{v}/{m}" for v in ("with_shocks", "counterfactual", "impact") for m in names]
+        self.keys = [
+            f"{v}/{m}" for v in ("with_shocks", "counterfactual", "impact") for m in names
+        ]
         self.files = {}
         header = {"descr": "<f8", "fortran_order": False, "shape": (total, len(years))}
         for i, key in enumerate(self.keys):
@@ -774,9 +805,10 @@ class _SamplesWriter:
             with zf.open("years.npy", "w") as out:
                 np.lib.format.write_array(out, np.asarray(self.years, dtype=np.int64))
             for i, key in enumerate(self.keys):
-                with (self.tmp / f"{i}.npy").open("rb") as src, zf.open(
-                    f"{key}.npy", "w", force_zip64=True
-                ) as out:
+                with (
+                    (self.tmp / f"{i}.npy").open("rb") as src,
+                    zf.open(f"{key}.npy", "w", force_zip64=True) as out,
+                ):
                     shutil.copyfileobj(src, out, 1 << 20)
                 (self.tmp / f"{i}.npy").unlink()
         part.replace(self.path)
@@ -786,6 +818,7 @@ class _SamplesWriter:
         for fh in self.files.values():
             fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
 
 __all__ = [
     "answer_questions",

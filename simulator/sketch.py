@@ -161,7 +161,9 @@ class LogHistogram:
                     kmin[r] = kmax[r] = 1
                 np.clip(row, kmin[r], kmax[r], out=row)
         width = int((kmax - kmin).max()) + 1
-        np.subtract(keys, (kmin - np.arange(rows, dtype=np.int64) * width)[:, np.newaxis], out=keys)
+        np.subtract(
+            keys, (kmin - np.arange(rows, dtype=np.int64) * width)[:, np.newaxis], out=keys
+        )
         counts = np.bincount(keys.reshape(-1), minlength=rows * width).reshape(rows, width)
         if special.any():
             counts[:, 0] -= zeros
@@ -178,7 +180,9 @@ class LogHistogram:
         if other.counts.shape[1] == 0:
             return LogHistogram(self.n_rows, self.lo, self.counts, zeros, infs, total)
         if self.counts.shape[1] == 0:
-            return LogHistogram(self.n_rows, other.lo.copy(), other.counts.copy(), zeros, infs, total)
+            return LogHistogram(
+                self.n_rows, other.lo.copy(), other.counts.copy(), zeros, infs, total
+            )
         lo = np.minimum(self.lo, other.lo)
         hi = np.maximum(self.lo + self.counts.shape[1], other.lo + other.counts.shape[1])
         width = int((hi - lo).max())

@@ -23,7 +23,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -300,17 +300,29 @@ class StreamingSummary:
         )
 
     def table(
-        self, years: Sequence[int], *, scenario: str, probs: Sequence[float] = DEFAULT_PROBS
+        self,
+        years: Sequence[int],
+        *,
+        scenario: str,
+        probs: Sequence[float] = DEFAULT_PROBS,
+        progress: Callable[[int, int], None] | None = None,
     ) -> SummaryTable:
-        """The tidy summary table, rows ordered as :func:`simulator.summary.summarize`."""
+        """The tidy summary table, rows ordered as :func:`simulator.summary.summarize`.
+
+        ``progress(done, total)`` is called after each series (variant and metric).
+        """
         yrs = tuple(int(y) for y in years)
         cols: dict[str, list[object]] = {"variant": [], "metric": [], "year": [], "stat": []}
         chunks: list[FloatArray] = []
+        done = 0
         for variant in ("with_shocks", "counterfactual", "impact"):
             for (v, metric), s in self.series.items():
                 if v != variant:
                     continue
                 stats = s.describe(probs)
+                done += 1
+                if progress is not None:
+                    progress(done, len(self.series))
                 for name, values in stats.items():
                     cols["variant"].extend([variant] * len(yrs))
                     cols["metric"].extend([metric] * len(yrs))

@@ -19,8 +19,8 @@ from matplotlib.ticker import MaxNLocator
 
 from simulator.report._atomic import atomic_write
 from simulator.report.units import display_unit
-from simulator.result import SimulationResult
-from simulator.summary import quantiles
+from simulator.result import RunSummary, SimulationResult
+from simulator.summary import quantile_name, quantiles
 
 __all__ = ["CHART_METRICS", "fan_chart", "write_charts"]
 
@@ -46,8 +46,20 @@ def _new_figure(
     return fig, list(axes[0])
 
 
+def _bands(result: SimulationResult | RunSummary, variant: str, metric: str) -> np.ndarray:
+    """P5, P25, P50, P75, P95 per year: from the samples, or from a run's summary table."""
+    if isinstance(result, RunSummary):
+        return np.array(
+            [
+                [result.summary.value(variant, metric, y, quantile_name(p)) for y in result.years]
+                for p in _BAND_PROBS
+            ]
+        )
+    return quantiles(np.asarray(result.variant(variant)[metric]), _BAND_PROBS)
+
+
 def fan_chart(
-    result: SimulationResult,
+    result: SimulationResult | RunSummary,
     metric: str,
     *,
     ax: Axes | None = None,
@@ -58,8 +70,8 @@ def fan_chart(
 
     Parameters
     ----------
-    result : SimulationResult
-        The run.
+    result : SimulationResult or RunSummary
+        The run: its samples, or its summary's quantiles (a streamed run).
     metric : str
         Metric name (MODEL.md §9).
     ax : matplotlib.axes.Axes, optional
@@ -95,7 +107,7 @@ def fan_chart(
         ax = _new_figure()[1][0]
     years = np.asarray(result.years)
     for variant, colour, style, name in _STYLES:
-        q = quantiles(np.asarray(result.variant(variant)[metric]), _BAND_PROBS) * factor
+        q = _bands(result, variant, metric) * factor
         ax.fill_between(
             years, q[0], q[4], color=colour, alpha=0.15, linewidth=0, label=f"{name}: P5-P95"
         )
@@ -114,7 +126,7 @@ def fan_chart(
     return ax
 
 
-def _compute_by_kind(result: SimulationResult) -> Figure:
+def _compute_by_kind(result: SimulationResult | RunSummary) -> Figure:
     fig, axes = _new_figure(ncols=2, figsize=(12.0, 4.5))
     for ax, metric in zip(axes, ("compute_training", "compute_inference"), strict=True):
         fan_chart(result, metric, ax=ax)
@@ -135,7 +147,11 @@ def _save(fig: Figure, path: Path) -> None:
 
 
 def write_charts(
-    result: SimulationResult, directory: str | Path, /, *, metrics: Sequence[str] = CHART_METRICS
+    result: SimulationResult | RunSummary,
+    directory: str | Path,
+    /,
+    *,
+    metrics: Sequence[str] = CHART_METRICS,
 ) -> list[Path]:
     """Write PNG fan charts of a run.
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from simulator.report.units import display_unit, format_number, format_ratio
-from simulator.result import SimulationResult
+from simulator.result import RunSummary, SimulationResult
 from simulator.summary import QuestionAnswer, SummaryTable
 
 __all__ = ["HEADLINE_METRICS", "default_years", "headline_table", "questions_table"]
@@ -63,7 +63,7 @@ def _lookup(summary: SummaryTable, variant: str, metric: str, year: int, stat: s
 
 
 def headline_table(
-    result: SimulationResult,
+    result: SimulationResult | RunSummary,
     summary: SummaryTable,
     *,
     metrics: Sequence[str] | None = None,

@@ -28,7 +28,7 @@ import numpy as np
 
 from simulator.report._atomic import current_umask
 from simulator.report.charts import write_charts
-from simulator.result import VARIANTS, SimulationResult
+from simulator.result import VARIANTS, RunSummary, SimulationResult
 from simulator.summary import COLUMNS, QuestionAnswer, SummaryTable
 
 __all__ = [
@@ -123,7 +123,7 @@ def _dump_json(data: Mapping[str, Any], path: Path) -> None:
     path.write_text(json_text(data) + "\n", encoding="utf-8")
 
 
-def inputs_sha256(result: SimulationResult) -> str:
+def inputs_sha256(result: SimulationResult | RunSummary) -> str:
     """Content hash of everything that determines a run's numbers.
 
     The resolved scenario, seed, samples, method, block size and the versions of the
@@ -155,7 +155,7 @@ def _write_summary_csv(path: Path, summary: SummaryTable) -> None:
 
 def _write_summary_json(
     path: Path,
-    result: SimulationResult,
+    result: SimulationResult | RunSummary,
     summary: SummaryTable,
     answers: Sequence[QuestionAnswer],
 ) -> None:
@@ -179,7 +179,13 @@ def _write_summary_json(
     _dump_json(data, path)
 
 
-def _write_samples(path: Path, result: SimulationResult) -> None:
+def _write_samples(path: Path, result: SimulationResult | RunSummary) -> None:
+    if isinstance(result, RunSummary):  # streamed to disk during the run: move it in
+        if result.samples_file is None:
+            msg = "save_samples needs a run made with save_samples (simulate_summary)"
+            raise ValueError(msg)
+        shutil.move(result.samples_file, path)
+        return
     arrays: dict[str, Any] = {"years": np.asarray(result.years, dtype=np.int64)}
     for variant in VARIANTS:
         for metric, values in result.variant(variant).items():
@@ -189,7 +195,10 @@ def _write_samples(path: Path, result: SimulationResult) -> None:
 
 
 def _write_manifest(
-    path: Path, result: SimulationResult, files: Sequence[Path], extra: Mapping[str, Any]
+    path: Path,
+    result: SimulationResult | RunSummary,
+    files: Sequence[Path],
+    extra: Mapping[str, Any],
 ) -> None:
     data: dict[str, Any] = {
         "format": "jevons-manifest/1",
@@ -243,7 +252,7 @@ def _previous_outputs(target: Path) -> set[str]:
 
 def write_outputs(
     directory: str | os.PathLike[str],
-    result: SimulationResult,
+    result: SimulationResult | RunSummary,
     summary: SummaryTable,
     *,
     answers: Sequence[QuestionAnswer] = (),
@@ -256,8 +265,9 @@ def write_outputs(
     ----------
     directory : str or path-like
         Output folder. Created (with missing parents) if it does not exist.
-    result : SimulationResult
-        The run.
+    result : SimulationResult or RunSummary
+        The run; a :class:`RunSummary` made with ``save_samples`` has its samples file
+        moved into the folder.
     summary : SummaryTable
         Its tidy summary (canonical units).
     answers : sequence of QuestionAnswer, optional
