@@ -163,7 +163,8 @@ class SeriesSummary:
         stop = resolved | np.isinf(high) | ((high == low) & (scale == 0))
         stop[-1] = True
         first = np.argmax(stop, axis=0)
-        return half[first, np.arange(rows)]
+        out: FloatArray = half[first, np.arange(rows)]
+        return out
 
 
 @dataclass(frozen=True)
