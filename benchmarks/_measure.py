@@ -43,7 +43,7 @@ def _timed(module: Any, name: str, bucket: dict[str, float], key: str, lock: Any
 
 def measure_jevons(scenario: str, n: int, workers: int, seed: int) -> dict[str, Any]:
     import simulator
-    import simulator.engine as engine
+    from simulator import engine
     from simulator.io import load_scenario, resolve_scenario
     from simulator.report.writers import write_outputs
 
@@ -52,6 +52,7 @@ def measure_jevons(scenario: str, n: int, workers: int, seed: int) -> dict[str, 
     resolved = resolve_scenario(scenario, ()).data
     split = {"sampling_s": 0.0, "model_s": 0.0, "summarize_s": 0.0, "output_s": 0.0}
     streaming = hasattr(engine, "simulate_summary")
+    result: Any
     t0 = time.perf_counter()
     if streaming:
         run = engine.simulate_summary(sc, n, rng=seed, workers=workers, resolved=resolved)
@@ -97,8 +98,8 @@ def measure_floor(scenario: str, n: int, workers: int, seed: int) -> dict[str, A
 
     import numpy as np
 
-    from simulator.engine import metric_names
     from simulator.io import load_scenario
+    from simulator.model import metric_names
     from simulator.schema.distributions import Fixed
 
     sc = load_scenario(scenario)

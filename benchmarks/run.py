@@ -50,13 +50,17 @@ OLD_BYTES_PER_VALUE = 1.5 * 3 * 8
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float, float]:
     """Run a measurement; return its JSON, wall seconds and peak RSS [MB] of the child."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errfile:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=errfile)
+        assert proc.stdout is not None
+        with proc.stdout:
+            out = proc.stdout.read()
+        # wait4, not wait(): it gives this child's own peak RSS (ru_maxrss)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        errfile.seek(0)
+        err = errfile.read()
     if proc.returncode != 0:
         msg = f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}"
         raise RuntimeError(msg)
@@ -130,8 +134,9 @@ def main() -> None:
     parser.add_argument("--no-old", action="store_true", help="skip the old release")
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     args = parser.parse_args()
-    sizes = args.sizes or ([10_000, 100_000, 1_000_000] if args.quick else
-                           [10_000, 100_000, 1_000_000, 10_000_000])
+    sizes = args.sizes or (
+        [10_000, 100_000, 1_000_000] if args.quick else [10_000, 100_000, 1_000_000, 10_000_000]
+    )
     repeats = args.repeats or (1 if args.quick else 3)
 
     old_tree: Path | None = None
@@ -140,19 +145,32 @@ def main() -> None:
         if not args.no_old:
             old_tree = tmp / "tree"
             subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old_tree),
-                 args.baseline_ref],
+                [
+                    "git",
+                    "-C",
+                    str(ROOT),
+                    "worktree",
+                    "add",
+                    "--detach",
+                    "-q",
+                    str(old_tree),
+                    args.baseline_ref,
+                ],
                 check=True,
             )
-        from simulator.engine import metric_names  # this tree
         from simulator.io import load_scenario
+        from simulator.model import metric_names  # this tree
 
         sc = load_scenario(args.scenario)
         n_values = len(metric_names([s.name for s in sc.demand.segments])) * len(sc.years.all)
-        print(f"# jevons benchmark: {Path(args.scenario).name}, {args.workers} workers, "
-              f"median of {repeats} run(s) (1 at 1e7); baseline {args.baseline_ref}")
-        print(f"# {os.cpu_count()} CPUs, {available_bytes() / 1e9:.1f} GB available; "
-              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        print(
+            f"# jevons benchmark: {Path(args.scenario).name}, {args.workers} workers, "
+            f"median of {repeats} run(s) (1 at 1e7); baseline {args.baseline_ref}"
+        )
+        print(
+            f"# {os.cpu_count()} CPUs, {available_bytes() / 1e9:.1f} GB available; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        )
         results: list[dict[str, Any]] = []
         for n in sizes:
             reps = 1 if n >= 10_000_000 else repeats
@@ -161,8 +179,13 @@ def main() -> None:
             if old_tree is not None:
                 need = n * n_values * OLD_BYTES_PER_VALUE
                 if need > 0.7 * available_bytes():
-                    results.append({"label": "old", "n": n,
-                                    "skipped": f"cannot run (memory: needs ~{need / 1e9:.0f} GB)"})
+                    results.append(
+                        {
+                            "label": "old",
+                            "n": n,
+                            "skipped": f"cannot run (memory: needs ~{need / 1e9:.0f} GB)",
+                        }
+                    )
                 else:
                     results.append(
                         measure("old", "jevons", old_tree, args.scenario, n, args.workers, reps)
@@ -171,38 +194,50 @@ def main() -> None:
             print(f"# done {n:,}", file=sys.stderr, flush=True)
 
         print()
-        print("| samples | code | wall s | work s | samples/s | peak MB | sampling s | "
-              "model s | summaries s | output s |")
+        print(
+            "| samples | code | wall s | work s | samples/s | peak MB | sampling s | "
+            "model s | summaries s | output s |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
         for m in results:
             print(fmt_row(m))
         print()
-        print("| samples | old / new (work) | new / floor (work) | summaries / new work | "
-              "quantiles |")
+        print(
+            "| samples | old / new (work) | new / floor (work) | summaries / new work | "
+            "quantiles |"
+        )
         print("|---|---|---|---|---|")
         for n in sizes:
             by = {m["label"]: m for m in results if m["n"] == n}
             new, old, floor = by["new"], by.get("old"), by["floor"]
-            speedup = (f"{old['work_s'] / new['work_s']:.1f}x"
-                       if old and "skipped" not in old else "-")
-            share = new["summarize_s"] / max(new["sampling_s"] + new["model_s"]
-                                             + new["summarize_s"] + new["output_s"], 1e-12)
-            print(f"| {n:.0e} | {speedup} | {new['work_s'] / floor['work_s']:.1f}x | "
-                  f"{share:.0%} | {'exact' if new['exact'] else 'streamed'} |")
+            speedup = (
+                f"{old['work_s'] / new['work_s']:.1f}x" if old and "skipped" not in old else "-"
+            )
+            share = new["summarize_s"] / max(
+                new["sampling_s"] + new["model_s"] + new["summarize_s"] + new["output_s"], 1e-12
+            )
+            print(
+                f"| {n:.0e} | {speedup} | {new['work_s'] / floor['work_s']:.1f}x | "
+                f"{share:.0%} | {'exact' if new['exact'] else 'streamed'} |"
+            )
         print()
         help_new = startup(ROOT, ["--help"])
         validate_new = startup(ROOT, ["validate", args.scenario])
         line = f"startup: `jevons --help` {help_new:.2f} s, `jevons validate` {validate_new:.2f} s"
         if old_tree is not None:
-            line += (f" (old: {startup(old_tree, ['--help']):.2f} s, "
-                     f"{startup(old_tree, ['validate', args.scenario]):.2f} s)")
+            line += (
+                f" (old: {startup(old_tree, ['--help']):.2f} s, "
+                f"{startup(old_tree, ['validate', args.scenario]):.2f} s)"
+            )
         print(line)
         if args.json:
             args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     finally:
         if old_tree is not None:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                            str(old_tree)], check=False)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
+                check=False,
+            )
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -344,9 +344,9 @@ def _run_and_report(
         plural = "s" if result.n_samples != 1 else ""
         err.print(
             f"{result.n_samples:,} sample{plural} ({result.method}, seed {result.seed}) in "
-            f"{t_total:.1f} s; summaries {t_sum:.1f} s (over {_workers_note(workers)}); "
-            f"quantiles {_quantile_note(result)}"
+            f"{t_total:.1f} s ({_workers_note(workers)}; summaries {t_sum:.1f} s)"
         )
+        err.print(f"quantiles: {_quantile_note(result)}")
     if out is not None:
         try:
             with err.status("writing outputs and charts", spinner="dots"):

@@ -232,7 +232,8 @@ def _quantile_linear(arr: FloatArray, p: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore", over="ignore"):
         out = np.add(a, diff * t)
         np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
-    return out.reshape((p.size, *arr.shape[1:]))
+    shaped: FloatArray = out.reshape((p.size, *arr.shape[1:]))
+    return shaped
 
 
 def quantiles(x: ArrayLike, probs: ArrayLike, /) -> FloatArray:

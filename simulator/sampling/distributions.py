@@ -205,9 +205,7 @@ values in intervals that miss it take the Newton path. [-]"""
 
 
 @functools.lru_cache(maxsize=128)
-def _beta_quintic_table(
-    a: float, b: float
-) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
+def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
     """Quintic Hermite table of ``log x`` against ``log u`` (lower half of Beta(a, b)).
 
     Built from the values ``t`` and exact first and second derivatives ``d t / d log u``

@@ -1,0 +1,204 @@
+"""Streaming summaries: the sketch's error bound, exact merges, simulate_summary's contracts.
+
+Reference values are numpy's own (``np.quantile``, ``np.mean``, ``np.std``) on the same
+numbers, and :func:`simulator.simulate` + :func:`simulator.summarize` on the same run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import special
+
+from simulator.engine import answer_questions, simulate, simulate_summary
+from simulator.io import load_scenario
+from simulator.result import RunSummary
+from simulator.sampling.distributions import beta_quantile
+from simulator.schema import Scenario
+from simulator.sketch import RELATIVE_ERROR, LogHistogram, bucket_value
+from simulator.streaming import Moments
+from simulator.summary import _quantile_linear, summarize
+
+SCENARIOS = Path(__file__).parents[2] / "scenarios"
+PROBS = [0.0, 0.001, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999, 1.0]
+
+
+@pytest.fixture(scope="module")
+def deepseek() -> Scenario:
+    return load_scenario(SCENARIOS / "deepseek.yaml")
+
+
+def awkward(n: int = 40_000, rows: int = 6, seed: int = 1) -> np.ndarray:
+    """Rows of lognormal values over many decades, with zeros, infinities and ties."""
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(3.0, 2.5, size=(rows, n))
+    x[1, : n // 3] = 0.0
+    x[2, : n // 50] = np.inf
+    x[3] = 0.0
+    x[4, ::2] = 7.0
+    return x
+
+
+def exact_quantiles(x: np.ndarray, probs: list[float]) -> np.ndarray:
+    """np.quantile per row, with +inf handled as a very large value."""
+    big = np.where(np.isinf(x), 1e300, x)
+    q = np.quantile(big, probs, axis=1)
+    return np.where(q > 1e299, np.inf, q)
+
+
+def test_bucket_value_is_within_the_bound_of_every_value_in_its_bucket() -> None:
+    rng = np.random.default_rng(0)
+    x = np.exp(rng.uniform(-700, 700, 200_000))
+    keys = LogHistogram.of(x[np.newaxis, :]).lo[0]  # smallest key, as a smoke check
+    assert keys > 0
+    rep = bucket_value(x.view(np.int64) >> 44)
+    assert np.max(np.abs(rep / x - 1)) <= RELATIVE_ERROR
+    assert bucket_value(np.array([0]))[0] == 0.0
+
+
+def test_sketch_quantiles_are_within_the_stated_bound() -> None:
+    x = awkward()
+    got = LogHistogram.of(x).quantiles(PROBS)
+    want = exact_quantiles(x, PROBS)
+    special_ = ~np.isfinite(want) | (want == 0)
+    np.testing.assert_array_equal(got[special_], want[special_])
+    rel = np.abs(got[~special_] / want[~special_] - 1)
+    assert rel.max() <= RELATIVE_ERROR
+    assert RELATIVE_ERROR <= 0.005  # the issue's bound
+
+
+@pytest.mark.parametrize("cuts", [[7], [1, 2, 3, 5000, 20000], list(range(0, 40_000, 999))])
+def test_sketch_merge_is_exact_in_any_split_and_order(cuts: list[int]) -> None:
+    x = awkward()
+    whole = LogHistogram.of(x)
+    parts = [LogHistogram.of(p) for p in np.split(x, cuts, axis=1)]
+    forward = LogHistogram.empty(x.shape[0])
+    for part in parts:
+        forward = forward.merge(part)
+    backward = LogHistogram.empty(x.shape[0])
+    for part in reversed(parts):
+        backward = backward.merge(part)
+    for merged in (forward, backward):
+        assert merged.total == whole.total
+        np.testing.assert_array_equal(merged.quantiles(PROBS), whole.quantiles(PROBS))
+        np.testing.assert_array_equal(merged.zeros, whole.zeros)
+        np.testing.assert_array_equal(merged.infs, whole.infs)
+
+
+def test_sketch_refuses_negative_and_nan_but_takes_negative_zero() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        LogHistogram.of(np.array([[1.0, -2.0]]))
+    with pytest.raises(ValueError, match="non-negative"):
+        LogHistogram.of(np.array([[1.0, np.nan]]))
+    h = LogHistogram.of(np.array([[-0.0, 0.0, 3.0]]))
+    assert h.zeros[0] == 2
+    with pytest.raises(ValueError, match="merge"):
+        h.merge(LogHistogram.empty(2))
+
+
+def test_chan_merge_matches_numpy_moments() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(1e6, 3.0, size=(3, 10_001))  # large mean, small spread: the hard case
+    merged = Moments(0, np.zeros(3), np.zeros(3), np.zeros(3, np.int64))
+    for part in np.array_split(x, 7, axis=1):
+        merged = merged.merge(Moments.of(np.ascontiguousarray(part)))
+    np.testing.assert_allclose(merged.mean, x.mean(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(merged.m2 / (x.shape[1] - 1), x.var(axis=1, ddof=1), rtol=1e-10)
+
+
+def test_sample_select_quantiles_equal_numpy_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    p = np.array([0.0, 0.05, 0.0493, 0.0507, 0.25, 0.5, 0.4984, 0.5016, 0.95, 0.999, 1.0])
+    cases = [
+        rng.lognormal(size=(60_000, 4)),
+        np.sort(rng.random((50_000, 2)), axis=0),  # sorted: a strided subsample still works
+        np.sort(rng.random((50_000, 2)), axis=0)[::-1].copy(),
+        rng.integers(0, 4, size=(30_000, 3)).astype(float),  # heavy ties
+        np.zeros((20_000, 2)),
+        rng.standard_cauchy((40_001, 3)),
+    ]
+    for x in cases:
+        np.testing.assert_array_equal(_quantile_linear(x, p), np.quantile(x, p, axis=0))
+
+
+def test_beta_quantile_on_pert_shapes_matches_betaincinv() -> None:
+    # PERT shapes are alpha, beta in [1, 5]; the quintic table must agree to 1e-11.
+    rng = np.random.default_rng(4)
+    for _ in range(12):
+        a, b = 1.0 + 4.0 * rng.random(), 1.0 + 4.0 * rng.random()
+        u = np.concatenate([rng.random(20_000), [1e-300, 2.0**-53, 0.5, 1.0 - 2.0**-53]])
+        np.testing.assert_allclose(
+            beta_quantile(a, b, u), special.betaincinv(a, b, u), rtol=1e-11, atol=1e-300
+        )
+
+
+def test_exact_run_equals_simulate_then_summarize(deepseek) -> None:
+    result = simulate(deepseek, 3000, rng=5, block_size=1024)
+    table = summarize(
+        {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
+        result.years,
+        scenario=deepseek.name,
+    )
+    run = simulate_summary(deepseek, 3000, rng=5, block_size=1024, workers=2)
+    assert run.exact
+    assert run.quantile_rel_error == 0.0
+    assert run.summary.statistics == table.statistics
+    np.testing.assert_array_equal(run.summary.values, table.values)
+    assert run.answers == answer_questions(deepseek, result)
+
+
+def test_streamed_run_is_within_the_bound_and_independent_of_workers(deepseek) -> None:
+    exact = simulate_summary(deepseek, 4000, rng=6, block_size=512, workers=1)
+    one = simulate_summary(deepseek, 4000, rng=6, block_size=512, workers=1, exact_budget=0)
+    two = simulate_summary(deepseek, 4000, rng=6, block_size=512, workers=2, exact_budget=0)
+    assert not one.exact
+    assert one.quantile_rel_error == RELATIVE_ERROR
+    np.testing.assert_array_equal(one.summary.values, two.summary.values)
+    assert one.answers == two.answers == exact.answers  # counts are exact
+    stats = np.array(exact.summary.statistics)
+    want, got = exact.summary.values, one.summary.values
+    assert exact.summary.statistics == one.summary.statistics
+    for name in ("p5", "p25", "p50", "p75", "p95"):
+        rows = stats == name
+        w, g = want[rows], got[rows]
+        close = (w == g) | np.isclose(g, w, rtol=RELATIVE_ERROR * (1 + 1e-12), atol=0)
+        assert close.all(), name
+    for name in ("mean", "sd", "se_mean"):
+        rows = stats == name
+        np.testing.assert_allclose(got[rows], want[rows], rtol=1e-9, equal_nan=True)
+
+
+def test_save_samples_streams_the_same_arrays_as_simulate(deepseek, tmp_path) -> None:
+    result = simulate(deepseek, 1500, rng=7, block_size=512)
+    path = tmp_path / "s.npz"
+    run = simulate_summary(
+        deepseek, 1500, rng=7, block_size=512, workers=2, exact_budget=0, save_samples=path
+    )
+    assert run.samples_file == path
+    assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]  # no temporary files left
+    with np.load(path) as npz:
+        np.testing.assert_array_equal(npz["years"], result.years)
+        for variant in ("with_shocks", "counterfactual", "impact"):
+            for m in result.metrics:
+                np.testing.assert_array_equal(npz[f"{variant}/{m}"], result.variant(variant)[m])
+
+
+def test_run_summary_has_no_samples(deepseek) -> None:
+    run = simulate_summary(deepseek, 200, rng=1)
+    assert isinstance(run, RunSummary)
+    with pytest.raises(TypeError, match="no per-sample arrays"):
+        run.variant("with_shocks")
+
+
+def test_cli_module_imports_no_numerics() -> None:
+    code = (
+        "import sys, simulator.cli; "
+        "heavy = [m for m in ('numpy', 'scipy', 'matplotlib', 'pydantic') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
