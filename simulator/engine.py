@@ -393,6 +393,9 @@ def _check_finite(
     metric: str, values: NDArray[np.float64], variant: str, years: Sequence[int], first: int
 ) -> None:
     """Stop a run whose arithmetic overflowed, naming where."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(values, axis=None)):  # one fast pass: all finite
+            return
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])

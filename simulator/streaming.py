@@ -285,6 +285,18 @@ class StreamingSummary:
                 hits[q.name] = int(np.count_nonzero(_OPS[q.op](x, thr)))
         return cls(n, series, hits)
 
+    def update(
+        self,
+        with_shocks: Mapping[str, FloatArray],
+        counterfactual: Mapping[str, FloatArray],
+        questions: Sequence[QuestionSpec] = (),
+        workspace: Workspace | None = None,
+    ) -> StreamingSummary:
+        """The summary with one more block (see :meth:`of_block`) merged in after it."""
+        return self.merge(
+            StreamingSummary.of_block(with_shocks, counterfactual, questions, workspace)
+        )
+
     def merge(self, other: StreamingSummary) -> StreamingSummary:
         """Both runs' summary: ``self``'s samples, then ``other``'s."""
         if self.n == 0:
