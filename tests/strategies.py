@@ -535,10 +535,25 @@ def paths(
             "start": draw(scalar_params(name)),
             "end": draw(scalar_params(name)),
         }
+    # A {from, value, growth} path may not leave its domain (the schema refuses it):
+    # fields bounded above (utilization, load, capex share, baseline growth) only shrink,
+    # PUE (>= 1) only grows, each with a bounded growth; the rest grow or shrink freely.
+    domain = PATH_DOMAINS[name]
+    growth: Any
+    if math.isfinite(domain.high):
+        growth = draw(
+            st.one_of(_floats(0.9, 1.0), st.just({"kind": "uniform", "low": 0.9, "high": 1.0}))
+        )
+    elif domain.low >= 1.0:
+        growth = draw(
+            st.one_of(_floats(1.0, 1.1), st.just({"kind": "uniform", "low": 1.0, "high": 1.1}))
+        )
+    else:
+        growth = draw(distributions(POSITIVE, low=0.9, high=1.1))
     return {
         "from": draw(st.integers(start - 2, end_year)),
         "value": draw(scalar_params(name)),
-        "growth": draw(distributions(POSITIVE, low=0.9, high=1.1)),
+        "growth": growth,
     }
 
 
