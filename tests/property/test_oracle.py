@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.constants import F_REF, SECONDS_PER_YEAR
 from simulator.model.inputs import (
@@ -26,8 +28,8 @@ from simulator.model.inputs import (
     ShockInputs,
     ShockType,
 )
-from tests.reference_model import reference_evaluate
-from tests.strategies import model_inputs
+from tests.reference_model import reference_evaluate, with_fleet_v2
+from tests.strategies import Float64Array, model_inputs
 
 FY = F_REF * SECONDS_PER_YEAR
 """FLOP performed in one year by one H100e at full utilization."""
@@ -139,6 +141,58 @@ def test_model_agrees_with_oracle(inputs: ModelInputs) -> None:
 @settings(deadline=None, max_examples=50)
 @given(inputs=model_inputs(supply_cap=True, max_years=4))
 def test_model_agrees_with_oracle_capped(inputs: ModelInputs) -> None:
+    assert_agrees(inputs, "with_shocks")
+    assert_agrees(dataclasses.replace(inputs, shocks=()), "counterfactual")
+
+
+# ---------------------------------------------------------------------------------------
+# Version 2 fleet (MODEL.md §4): order lead phi and the power cap
+# ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def model_inputs_v2(draw: st.DrawFn, /, **kwargs: Any) -> ModelInputs:
+    """``model_inputs(**kwargs)`` with an order lead and (sometimes) a power cap.
+
+    ``phi`` per sample is 0, 1 or a random value in [0, 1]. The power cap, when drawn,
+    is scaled to the power the fleet would draw without it (the oracle's uncapped
+    with-shocks ``power_w``) by a factor per year: below 1 (binding: partly, or with
+    nothing left for new chips when the surviving fleet alone draws more), exactly 0,
+    or above 1 (not binding), so that the cap binds in some years and not others.
+    """
+    inputs: ModelInputs = draw(model_inputs(**kwargs))
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    n_years = len(inputs.years)
+    phi = np.array(
+        [draw(st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0)) for _ in range(n)],
+        dtype=np.float64,
+    )
+    cap: Float64Array | None = None
+    if draw(st.booleans(), label="power_cap"):
+        uncapped = with_fleet_v2(inputs.fleet, order_lead=phi, power_cap=None)
+        probe = dataclasses.replace(inputs, fleet=uncapped)
+        factor = st.sampled_from([0.0, 0.5, 1.5]) | st.floats(0.0, 0.999) | st.floats(1.0, 3.0)
+        cap = np.zeros((n, n_years), dtype=np.float64)
+        for i in range(n):
+            power = reference_evaluate(probe, i)["power_w"]
+            for k in range(n_years):
+                cap[i, k] = draw(factor) * power[k]
+    fleet = with_fleet_v2(inputs.fleet, order_lead=phi, power_cap=cap)
+    return dataclasses.replace(inputs, fleet=fleet)
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs_v2(max_years=6))
+def test_model_agrees_with_oracle_order_lead_and_power_cap(inputs: ModelInputs) -> None:
+    """MODEL.md v2 §4 (phi, power cap, idle/unmet) against the oracle, both variants."""
+    assert_agrees(inputs, "with_shocks")
+    assert_agrees(dataclasses.replace(inputs, shocks=()), "counterfactual")
+
+
+@settings(deadline=None, max_examples=30)
+@given(inputs=model_inputs_v2(supply_cap=True, max_years=4))
+def test_model_agrees_with_oracle_order_lead_and_both_caps(inputs: ModelInputs) -> None:
+    """As above with a supply cap too: ``Q_k = min(D, Q_max, Q_pow)``."""
     assert_agrees(inputs, "with_shocks")
     assert_agrees(dataclasses.replace(inputs, shocks=()), "counterfactual")
 
@@ -360,9 +414,13 @@ def test_oracle_harmonic_level_shock() -> None:
 
 
 def test_oracle_trend_shock_and_elasticity_decay() -> None:
-    # T = 3, trend shock r = 2 from onset 1 on segment "a": X(1) = 1, X(2) = 2, X(3) = 4.
-    # eps_short = 3, eps_long = 1, a = 1: eps(tau) = 1 + 2 exp(-tau).
-    # pass_through 0.5: exponent(tau) = 0.5 eps(tau) - 1 = exp(-tau) - 0.5.
+    # T = 3, trend shock r = 2 from onset 1 on segment "a": X(1) = 1, X(2) = 2, X(3) = 4,
+    # so l(1) = 0, l(2) = ln 2, l(3) = 2 ln 2: increments dl(2) = dl(3) = ln 2.
+    # eps_short = 3, eps_long = 1, a = 1: eps(tau) = 1 + 2 exp(-tau); pass_through 0.5.
+    # MODEL.md v2 §2, each increment on its own clock:
+    #   ln C(2) - ln B = -ln 2 + 0.5 ln 2 eps(0) = ln 2 (1.5 - 1):  C(2) = B 2^0.5
+    #   ln C(3) - ln B = -2 ln 2 + 0.5 ln 2 (eps(1) + eps(0)) = ln 2 exp(-1):  C(3) = B 2^(1/e)
+    # (version 1's one clock from onset gave 2^(exp(-1) - 0.5) and 4^(exp(-2) - 0.5).)
     # Segment "b" is not in the shock's list: unchanged.
     inputs = ModelInputs(
         years=(2024, 2025, 2026, 2027),
@@ -396,8 +454,8 @@ def test_oracle_trend_shock_and_elasticity_decay() -> None:
     a = [
         0.5 * k0 * FY,
         0.5 * k0 * FY,  # X = 1 at onset
-        0.5 * k0 * FY * 2.0 ** (math.exp(-1) - 0.5),
-        0.5 * k0 * FY * 4.0 ** (math.exp(-2) - 0.5),
+        0.5 * k0 * FY * 2.0**0.5,
+        0.5 * k0 * FY * 2.0 ** math.exp(-1),
     ]
     _close(out["compute.a"], a)
     _close(out["compute.b"], [0.5 * k0 * FY, 1.5 * k0 * FY, 1.5 * k0 * FY, 1.5 * k0 * FY])
