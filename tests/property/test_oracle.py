@@ -198,6 +198,118 @@ def test_model_agrees_with_oracle_order_lead_and_both_caps(inputs: ModelInputs) 
 
 
 # ---------------------------------------------------------------------------------------
+# The oracle itself satisfies MODEL.md version 2's invariants 2, 10 and 11
+# ---------------------------------------------------------------------------------------
+
+
+def _fleet_v2(inputs: ModelInputs, **changes: Any) -> ModelInputs:
+    """``inputs`` with the v2 fleet fields (and any other fleet field) changed."""
+    fleet = inputs.fleet
+    order_lead = changes.pop("order_lead", getattr(fleet, "order_lead", None))
+    power_cap = changes.pop("power_cap", getattr(fleet, "power_cap", None))
+    fleet = dataclasses.replace(fleet, **changes) if changes else fleet
+    return dataclasses.replace(
+        inputs, fleet=with_fleet_v2(fleet, order_lead=order_lead, power_cap=power_cap)
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs_v2(max_years=6))
+def test_oracle_v2_conservation_and_caps(inputs: ModelInputs) -> None:
+    """Invariant 2: ``idle * unmet = 0``, ``I - K = idle - unmet``, ``Q <= Q_max``, and
+    ``power <= max(P_max, P_O)``: where new chips ship (and so add power), ``power <=
+    P_max``."""
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    cap = getattr(inputs.fleet, "power_cap", None)
+    for variant in (inputs, dataclasses.replace(inputs, shocks=())):
+        for i in range(n):
+            out = reference_evaluate(variant, i)
+            scale = max(out["capacity_required"])
+            for k in range(1, len(inputs.years)):
+                idle, unmet = out["idle_h100e"][k], out["unmet_h100e"][k]
+                assert idle * unmet == 0.0
+                gap = out["installed_h100e"][k] - out["capacity_required"][k]
+                assert abs(gap - (idle - unmet)) <= 1e-12 * scale
+                if inputs.fleet.supply_cap is not None:
+                    assert out["shipments_h100e"][k] <= float(inputs.fleet.supply_cap[i, k])
+                if cap is not None and out["shipments_units"][k] > 0.0:
+                    assert out["power_w"][k] <= float(cap[i, k]) * (1 + 1e-12)
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs_v2(max_years=6), data=st.data())
+def test_oracle_v2_order_lead(inputs: ModelInputs, data: st.DataObject) -> None:
+    """Invariant 10: the counterfactual does not depend on ``phi``; with no caps and
+    ``phi = 1`` a first shock that cuts compute in its onset year leaves ``idle(k_m) >=
+    K^B(k_m) - K(k_m) > 0`` and ships no less in that year than with ``phi = 0``."""
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    phi = np.array([data.draw(st.floats(0.0, 1.0)) for _ in range(n)])
+    cf = dataclasses.replace(inputs, shocks=())
+    for i in range(n):
+        assert reference_evaluate(_fleet_v2(cf, order_lead=phi), i) == reference_evaluate(
+            _fleet_v2(cf, order_lead=np.zeros(n)), i
+        )
+    if not inputs.shocks:
+        return
+    free = _fleet_v2(inputs, power_cap=None, supply_cap=None)
+    lead = _fleet_v2(free, order_lead=np.ones(n))
+    just_in_time = _fleet_v2(free, order_lead=np.zeros(n))
+    k_m = min(shock.onset for shock in inputs.shocks)
+    for i in range(n):
+        out = reference_evaluate(lead, i)
+        base = reference_evaluate(dataclasses.replace(lead, shocks=()), i)
+        scale = max(out["capacity_required"])
+        K, KB = out["capacity_required"], base["capacity_required"]
+        assert K[:k_m] == KB[:k_m]  # no gain before the first onset: exactly the baseline
+        if K[k_m] < KB[k_m] - 1e-9 * scale:
+            assert out["idle_h100e"][k_m] >= KB[k_m] - K[k_m] - 1e-12 * scale
+            jit = reference_evaluate(just_in_time, i)
+            assert out["shipments_h100e"][k_m] >= jit["shipments_h100e"][k_m] - 1e-12 * scale
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs(max_years=6))
+def test_oracle_v2_clock_never_above_version_1(inputs: ModelInputs) -> None:
+    """Invariant 11: with ``eps_short <= eps_long`` every segment's with-shock compute is
+    at most version 1's one-clock form ``B prod_m X_m(k)^(pi eps(k - k_m) - 1)``."""
+    segments = tuple(
+        dataclasses.replace(
+            seg,
+            elasticity_short=np.minimum(seg.elasticity_short, seg.elasticity_long),
+            elasticity_long=np.maximum(seg.elasticity_short, seg.elasticity_long),
+        )
+        for seg in inputs.segments
+    )
+    inputs = dataclasses.replace(inputs, segments=segments)
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    for i in range(n):
+        out = reference_evaluate(inputs, i)
+        base = reference_evaluate(dataclasses.replace(inputs, shocks=()), i)
+        for s, seg in enumerate(segments):
+            e_s, e_l = float(seg.elasticity_short[i]), float(seg.elasticity_long[i])
+            a, pi = float(seg.adjustment[i]), float(seg.pass_through[i])
+            for k in range(len(inputs.years)):
+                log_v1 = 0.0
+                for shock in inputs.shocks:
+                    if s not in shock.segments or k < shock.onset:
+                        continue
+                    if shock.type == "level":
+                        f = float(shock.ceiling[i]) / (
+                            1
+                            + math.exp(
+                                -(k - shock.onset - float(shock.delay[i])) / float(shock.width[i])
+                            )
+                        )
+                        x = 1 / ((1 - f) + f / float(shock.magnitude[i]))
+                    else:
+                        x = float(shock.magnitude[i]) ** (k - shock.onset)
+                    eps = e_l + (e_s - e_l) * math.exp(-(k - shock.onset) / a)
+                    log_v1 += math.log(x) * (pi * eps - 1)
+                v1 = base[f"compute.{seg.name}"][k] * math.exp(log_v1)
+                assert out[f"compute.{seg.name}"][k] <= v1 * (1 + 1e-12)
+
+
+# ---------------------------------------------------------------------------------------
 # The oracle itself, against hand-computed numbers
 # ---------------------------------------------------------------------------------------
 
