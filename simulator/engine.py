@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from simulator._typing import Array
 from simulator.errors import SimulationError
-from simulator.model import evaluate, metric_names
+from simulator.model import evaluate_pair, metric_names
 from simulator.model.inputs import (
     ChipInputs,
     FleetInputs,
@@ -39,8 +39,8 @@ from simulator.model.inputs import (
 )
 from simulator.result import RunSummary, SimulationResult
 from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
-from simulator.schema import FromGrowth, Scenario
-from simulator.schema.scenario import PATH_DOMAINS, Adoption
+from simulator.schema import Scenario
+from simulator.schema.scenario import Adoption
 from simulator.sketch import RELATIVE_ERROR
 from simulator.streaming import QuestionSpec, StreamingSummary, Workspace
 from simulator.summary import (
@@ -156,8 +156,7 @@ def simulate(
         inputs = build_inputs(scenario, draws, xp=xp)
         # Overflow is reported by _check_finite below, with where it happened.
         with np.errstate(over="ignore", invalid="ignore"):
-            with_shocks = evaluate(inputs)
-            without = evaluate(dataclasses.replace(inputs, shocks=()))
+            with_shocks, without = evaluate_pair(inputs)
         for m in names:
             a, b = _to_numpy(with_shocks[m]), _to_numpy(without[m])
             _check_finite(m, a, "with the shocks", years, int(offsets[i]))
@@ -222,12 +221,9 @@ def build_inputs(
         return a if xp is None else xp.asarray(a)
 
     def path(where: str, spec: Any, on: Sequence[int] = years) -> Array:
-        values = path_values(spec, draws, where, on, base, end)
-        if isinstance(spec, FromGrowth):
-            # Geometric growth saturates at the parameter's domain (utilization <= 1 ...).
-            domain = PATH_DOMAINS[where.rsplit(".", 1)[-1]]
-            values = np.clip(values, domain.low, domain.high)
-        return put(values)
+        # Paths never leave their domain: the schema refuses a {from, value, growth}
+        # path that can (Scenario._path_domain_problems), so nothing is clipped here.
+        return put(path_values(spec, draws, where, on, base, end))
 
     segments = []
     for s in scenario.demand.segments:
@@ -285,6 +281,12 @@ def build_inputs(
             None
             if scenario.fleet.supply_cap is None
             else path("fleet.supply_cap", scenario.fleet.supply_cap)
+        ),
+        order_lead=put(draws["fleet.order_lead"]),
+        power_cap=(
+            None
+            if scenario.fleet.power_cap is None
+            else path("fleet.power_cap", scenario.fleet.power_cap)
         ),
     )
     c = scenario.chips
@@ -660,8 +662,7 @@ def _compute_block(
     inputs = build_inputs(scenario, draws, xp=xp)
     t1 = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
-        with_shocks = evaluate(inputs)
-        without = evaluate(dataclasses.replace(inputs, shocks=()))
+        with_shocks, without = evaluate_pair(inputs)
     first = int(plan.offsets[i])
     a: dict[str, NDArray[np.float64]] = {}
     b: dict[str, NDArray[np.float64]] = {}
