@@ -323,11 +323,15 @@ def stock_flow(
         per_unit = power.system_power / power.h100e_per_unit
         watts = [vintages[i] * per_unit[:, i] for i in range(n_vintages)]
 
+    # One contiguous row per age (a column of ``survival`` is strided): same numbers,
+    # each multiply-add below reads memory in order.
+    by_age = xp.stack([survival[:, a] for a in range(survival.shape[-1])], axis=0)
+
     def surviving_sum(columns: list[Array], k: int) -> Array:
         # Vintage i (0-based from the first initial vintage) is shipped in year i - V + 1.
         total = xp.zeros_like(columns[0])
         for i, q in enumerate(columns):
-            total = total + q * survival[:, k + n_vintages - 1 - i]
+            total = total + q * by_age[k + n_vintages - 1 - i, ...]
         return total
 
     base_fleet = surviving_sum(vintages, 0)
@@ -365,11 +369,15 @@ def stock_flow(
         installed.append(old + ship)
         idle.append(xp.clip(ship - gap, min=0.0))
         unmet.append(xp.clip(gap - ship, min=0.0))
+    def by_year(columns: list[Array]) -> Array:
+        # Stacked year by year (contiguous writes), seen as (n, T + 1) without a copy.
+        return xp.permute_dims(xp.stack(columns, axis=0), (1, 0))
+
     return FleetPaths(
-        surviving=xp.stack(surviving, axis=-1),
-        wanted=xp.stack(wanted, axis=-1),
-        shipments=xp.stack(shipments, axis=-1),
-        installed=xp.stack(installed, axis=-1),
-        idle=xp.stack(idle, axis=-1),
-        unmet=xp.stack(unmet, axis=-1),
+        surviving=by_year(surviving),
+        wanted=by_year(wanted),
+        shipments=by_year(shipments),
+        installed=by_year(installed),
+        idle=by_year(idle),
+        unmet=by_year(unmet),
     )

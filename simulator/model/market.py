@@ -7,7 +7,7 @@ first vintage year, so column ``V - 1`` is the base year. Time is the last axis.
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 from simulator._typing import Array
 from simulator.constants import SECONDS_PER_YEAR
@@ -144,12 +144,19 @@ def _in_service(units: Array, survival: Array, n_years: int, /) -> Array:
     xp = array_namespace(units, survival)
     n_columns = units.shape[-1]
     first = n_columns - n_years
-    columns = []
-    for k in range(n_years):
-        upto = first + k + 1
-        ages = xp.flip(survival[:, :upto], axis=-1)
-        columns.append(xp.sum(units[:, :upto] * ages, axis=-1))
-    return xp.stack(columns, axis=-1)
+    # Year-major copies (one contiguous row per year of shipment and per age), then one
+    # multiply-add per age over all the output years it reaches: a running sum of
+    # ``n_columns`` row operations instead of a strided reduction per output year.
+    by_year = xp.stack([units[:, j] for j in range(n_columns)], axis=0)
+    by_age = xp.stack([survival[:, a] for a in range(n_columns)], axis=0)
+    total = xp.zeros((n_years, units.shape[0]), dtype=units.dtype, device=device(units))
+    for age in range(n_columns):
+        k0 = max(0, age - first)  # first output year a vintage of this age exists in
+        if k0 >= n_years:
+            break
+        shipped = by_year[first + k0 - age : first + n_years - age, ...]
+        total[k0:, ...] = total[k0:, ...] + shipped * by_age[age, ...]
+    return xp.permute_dims(total, (1, 0))
 
 
 def installed_units(units: Array, survival: Array, n_years: int, /) -> Array:
