@@ -60,16 +60,18 @@ def _interpolate(
     yc = np.clip(years, knots[0], knots[-1])
     lo = np.clip(np.searchsorted(knots, yc, side="right") - 1, 0, n_knots - 2)
     w = (yc - knots[lo]) / (knots[lo + 1] - knots[lo])
-    left, right = values[:, lo], values[:, lo + 1]
     if log:
-        llo, lhi = np.log(left), np.log(right)
+        # log of the K knot values once (not of the gathered (B, T) arrays): same numbers
+        logs = np.log(values)
+        llo, lhi = logs[:, lo], logs[:, lo + 1]
         out: FloatArray = np.exp(llo + w * (lhi - llo))
     else:
+        left, right = values[:, lo], values[:, lo + 1]
         out = left + w * (right - left)
     # the knots themselves (and everything beyond the ends) are the draws, exactly
     at_left, at_right = w == 0.0, w == 1.0
-    out[:, at_left] = left[:, at_left]
-    out[:, at_right] = right[:, at_right]
+    out[:, at_left] = values[:, lo[at_left]]
+    out[:, at_right] = values[:, lo[at_right] + 1]
     return out
 
 
