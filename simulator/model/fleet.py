@@ -369,6 +369,7 @@ def stock_flow(
         installed.append(old + ship)
         idle.append(xp.clip(ship - gap, min=0.0))
         unmet.append(xp.clip(gap - ship, min=0.0))
+
     def by_year(columns: list[Array]) -> Array:
         # Stacked year by year (contiguous writes), seen as (n, T + 1) without a copy.
         return xp.permute_dims(xp.stack(columns, axis=0), (1, 0))
