@@ -284,8 +284,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "O-counts-retired-not-surviving",
         "simulator/model/fleet.py",
-        "total = total + q * survival[:, k + n_vintages - 1 - i]",
-        "total = total + q * (1.0 - survival[:, k + n_vintages - 1 - i])",
+        "total = total + q * by_age[k + n_vintages - 1 - i, ...]",
+        "total = total + q * (1.0 - by_age[k + n_vintages - 1 - i, ...])",
         "6, 8",
         _inv(
             "test_inv6_longer_life_never_raises_cumulative_shipments_when_k0_is_fixed",
