@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from simulator._typing import Array
 from simulator.errors import SimulationError
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.model import evaluate_pair, metric_names
 from simulator.model.inputs import (
     ChipInputs,
@@ -146,7 +147,7 @@ def simulate(
             _check_finite(m, b, "without the shocks", years, int(offsets[i]))
             out["with_shocks"][m][rows] = a
             out["counterfactual"][m][rows] = b
-            out["impact"][m][rows] = impact(a, b)
+            out["impact"][m][rows] = a - b if m in IMPACT_AS_DIFFERENCE else impact(a, b)
         return sizes[i]
 
     if workers == 1 or len(todo) == 1:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.report._atomic import current_umask
 from simulator.report.charts import write_charts
 from simulator.result import VARIANTS, SimulationResult
@@ -70,7 +71,12 @@ MANIFEST_KEYS: frozenset[str] = frozenset(
 )
 """Keys the manifest always holds; ``manifest_extra`` may not reuse them."""
 
-_NONFINITE_NOTE = 'NaN is written as null, +/-infinity as the strings "inf" and "-inf".'
+_NONFINITE_NOTE = (
+    "every record's value is a finite number: a statistic that is undefined (the mean or "
+    "sd of an impact ratio with an infinite sample, an infinite quantile of one, a "
+    "standard error of one sample) has no record; elsewhere NaN is written as null, "
+    '+/-infinity as the strings "inf" and "-inf"'
+)
 _HASH_CHUNK = 1 << 20
 
 
@@ -172,7 +178,11 @@ def _write_summary_json(
             "method": result.method,
             "block_size": result.block_size,
             "versions": dict(result.versions),
-            "units": "canonical (MODEL.md §9); impact rows are ratios",
+            "units": (
+                "canonical (MODEL.md §9); impact rows are ratios with / without, except "
+                f"for {', '.join(sorted(IMPACT_AS_DIFFERENCE))}: the paired difference "
+                "with - without, in H100e"
+            ),
             "nonfinite": _NONFINITE_NOTE,
         },
     }
