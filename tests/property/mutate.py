@@ -276,9 +276,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "free / xp.where(positive, cost, xp.ones_like(cost)),",
         "free / xp.where(positive, cost, xp.ones_like(cost)) + 1.0,",
         "5, 8",
-        _inv(
-            "test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios"
-        )
+        _inv("test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios")
         + ORACLE_TESTS,
     ),
     Mutation(

@@ -227,8 +227,11 @@ def assert_conservation(inputs: ModelInputs, out: Arrays, label: str) -> None:
         first = inputs.n_vintages - 1
         chips = inputs.chips
         new_draw = (
-            Q / chips.h100e_per_unit[:, first:] * chips.system_power[:, first:]
-            * chips.load[:, first:] * chips.pue[:, first:]
+            Q
+            / chips.h100e_per_unit[:, first:]
+            * chips.system_power[:, first:]
+            * chips.load[:, first:]
+            * chips.pue[:, first:]
         )
         power = out["power_w"]
         old_draw = power - new_draw

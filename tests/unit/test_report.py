@@ -231,9 +231,7 @@ def test_write_outputs_json_is_strict(result, tmp_path):
     records = [r for r in data["records"] if r["metric"] == "hbm_gb"]
     # every sample infinite: mean, sd and every quantile are undefined and have no record;
     # what is left (the quantiles' standard errors, 0: infinite with confidence) is finite
-    assert {r["statistic"] for r in records} == {
-        f"se_p{p}" for p in (5, 25, 50, 75, 95)
-    }
+    assert {r["statistic"] for r in records} == {f"se_p{p}" for p in (5, 25, 50, 75, 95)}
     assert all(isinstance(r["value"], float) and np.isfinite(r["value"]) for r in records)
 
 
