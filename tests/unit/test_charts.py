@@ -85,9 +85,7 @@ def _marker_lines(ax) -> list[Line2D]:
 
 
 def test_subtitle_names_the_run(result):
-    assert charts.subtitle(result) == (
-        "deepseek-shock: 300 samples (lhs), seed 7, jevons 9.9.9"
-    )
+    assert charts.subtitle(result) == ("deepseek-shock: 300 samples (lhs), seed 7, jevons 9.9.9")
 
 
 def test_fan_chart_draws_both_variants(result):
@@ -195,15 +193,11 @@ def test_impact_chart_groups_identical_impacts_and_draws_the_line_at_one(result)
     titles = [ax.get_title() for ax in axes]
     # Shipments, HBM revenue, accelerator revenue and capex are proportional per sample
     # here (as in the model when the chip mix does not depend on the shock): one panel.
-    assert titles[0] == (
-        "Shipments (H100e), HBM revenue, Accelerator revenue, Data-centre capex"
-    )
+    assert titles[0] == ("Shipments (H100e), HBM revenue, Accelerator revenue, Data-centre capex")
     assert len(axes) == 3  # + installed fleet, fleet energy (compute_total is absent)
     ax = axes[0]
     median = np.asarray(ax.get_lines()[0].get_ydata(), dtype=np.float64)
-    np.testing.assert_allclose(
-        median, np.quantile(result.impact["shipments_h100e"], 0.5, axis=0)
-    )
+    np.testing.assert_allclose(median, np.quantile(result.impact["shipments_h100e"], 0.5, axis=0))
     one = ax.get_lines()[1]
     assert list(one.get_ydata()) == [1.0, 1.0]
     assert charts.subtitle(result) in fig.get_suptitle()
