@@ -200,7 +200,8 @@ def _interval(row: CalibrationRow) -> str:
 def _gap(gap: float | None) -> str:
     if gap is None:
         return ""
-    return f"{gap * 100:+.0f}%"
+    percent = round(gap * 100)
+    return "0%" if percent == 0 else f"{percent:+d}%"
 
 
 class _Notes:

@@ -199,7 +199,7 @@ def test_impact_chart_groups_identical_impacts_and_draws_the_line_at_one(result)
     median = np.asarray(ax.get_lines()[0].get_ydata(), dtype=np.float64)
     np.testing.assert_allclose(median, np.quantile(result.impact["shipments_h100e"], 0.5, axis=0))
     one = ax.get_lines()[1]
-    assert list(one.get_ydata()) == [1.0, 1.0]
+    assert np.asarray(one.get_ydata(), dtype=np.float64).tolist() == [1.0, 1.0]
     assert charts.subtitle(result) in fig.get_suptitle()
 
 
