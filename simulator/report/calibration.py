@@ -227,7 +227,8 @@ def _published(point: PublishedPoint | None, notes: _Notes) -> str:
         hi = _number(point.high if point.high is not None else point.value, point.metric)
         value += f" ({lo}-{hi})"
     star = "" if point.like_for_like else " *"
-    return f"{point.label}: {value}{star}{notes.ref(point)}"
+    bound = ">= " if point.at_least else ""
+    return f"{point.label}: {bound}{value}{star}{notes.ref(point)}"
 
 
 def _metric_cell(metric: str) -> str:
@@ -351,7 +352,7 @@ def calibration_markdown(
         f"{version_text}). Do not edit by hand: rerun the command. Model values are the "
         "with-shock variant's median and 90% interval (P5-P95); published figures are from "
         "`simulator/report/published.py`, cited by section of FACTS.md; gap = model median "
-        "/ published figure - 1. `*`: the figure measures something else than the metric "
+        "/ published figure - 1; `>=` marks a lower bound. `*`: the figure measures something else than the metric "
         "(scope or definition, see its note), so its gap is indicative only. Cumulative rows "
         "(e.g. 2025-2030) compare the per-sample sum over those years. Years: "
         + ", ".join(str(y) for y in CALIBRATION_YEARS)

@@ -30,8 +30,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.transforms import ScaledTranslation
 from numpy.typing import NDArray
 
 from simulator.report._atomic import atomic_write
@@ -220,7 +222,7 @@ def _draw_published(
     """Markers (with range bars) for the published points that fall within ``years``.
 
     Returns one legend handle per series (points sharing a label; filled markers are like
-    for like, hollow ones a different scope) and the horizontal extent of the markers drawn
+    for like, hollow ones a different scope; a lower bound gets an arrow pointing up) and the horizontal extent of the markers drawn
     (``years`` first and last when none is).
     """
     shown = [p for p in points if not p.cumulative and years[0] <= p.year <= years[-1]]
@@ -255,6 +257,19 @@ def _draw_published(
                     capsize=3,
                     zorder=5,
                 )
+            if p.at_least:  # a lower bound: an arrow pointing up from the marker
+                above = ax.transData + ScaledTranslation(0.0, 22 / 72, ax.figure.dpi_scale_trans)
+                ax.annotate(
+                    "",
+                    xy=(x, y),
+                    xycoords=above,
+                    xytext=(0, -22),
+                    textcoords="offset points",
+                    arrowprops={"arrowstyle": "-|>", "color": _MARKER_COLOUR, "linewidth": 1.2},
+                    zorder=5,
+                )
+                # An invisible point above it, so that autoscaling keeps the arrow inside.
+                ax.plot([x], [y * 1.4], linestyle="none", marker="none", alpha=0.0)
             ax.plot(
                 [x],
                 [y],
@@ -276,7 +291,9 @@ def _draw_published(
                 markeredgecolor=_MARKER_COLOUR,
                 markerfacecolor="white" if hollow else _MARKER_COLOUR,
                 markeredgewidth=1.3,
-                label=f"{label} ({series[0].source})" + (" *" if hollow else ""),
+                label=f"{label} ({series[0].source})"
+                + (" *" if hollow else "")
+                + (", lower bound" if all(p.at_least for p in series) else ""),
             )
         )
     return handles, extent
@@ -285,6 +302,26 @@ def _draw_published(
 def _legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
     handles, labels = ax.get_legend_handles_labels()
     return list(handles), list(labels)
+
+
+def _fan_legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
+    """One legend entry per fan: its bands and median side by side, ``"name: P5-P95, ..."``.
+
+    Entries labelled ``"<name>: <part>"`` are grouped by name, in drawing order; the
+    handles become tuples, drawn by :class:`~matplotlib.legend_handler.HandlerTuple`.
+    """
+    groups: dict[str, tuple[list[Any], list[str]]] = {}
+    for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+        name, _, part = str(label).partition(": ")
+        entry = groups.setdefault(name, ([], []))
+        entry[0].append(handle)
+        entry[1].append(part)
+    handles = [tuple(h) for h, _ in groups.values()]
+    labels = [f"{name}: {', '.join(parts)}" for name, (_, parts) in groups.items()]
+    return handles, labels
+
+
+_TUPLE_HANDLER = {tuple: HandlerTuple(ndivide=None, pad=0.4)}
 
 
 # ----------------------------------------------------------------------------- fan of levels
@@ -389,25 +426,44 @@ def fan_chart(
         _set_log(ax)
     else:
         ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+        ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
         if metric == "inference_share":
             ax.set_ylim(0.0, 100.0)
     ax.grid(visible=True, which="major", alpha=0.3)
-    handles, labels = _legend_handles(ax)
+    handles, labels = _fan_legend_handles(ax)
     handles += marker_handles
     labels += [str(h.get_label()) for h in marker_handles]
     if own_figure:
         figure: Any = ax.get_figure()
         legend = figure.legend(
-            handles, labels, loc="outside lower center", ncols=3, fontsize="small", frameon=False
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=2,
+            fontsize="small",
+            frameon=False,
+            handler_map=_TUPLE_HANDLER,
+            handlelength=4.0,
         )
-        if any(not p.like_for_like for p in points if p.year in result.years):
+        shown = [p for p in points if not p.cumulative and p.year in result.years]
+        notes = []
+        if any(not p.like_for_like for p in shown):
+            notes.append("* hollow markers: a different scope or definition")
+        if any(p.at_least for p in shown):
+            notes.append("arrow: a lower bound")
+        if notes:
             legend.set_title(
-                "* hollow markers: a different scope or definition; caveats in "
-                "docs/calibration.md",
-                prop={"size": "small"},
+                "; ".join(notes) + "; caveats in docs/calibration.md", prop={"size": "small"}
             )
     else:
-        ax.legend(handles, labels, fontsize="small", loc="upper left")
+        ax.legend(
+            handles,
+            labels,
+            fontsize="small",
+            loc="upper left",
+            handler_map=_TUPLE_HANDLER,
+            handlelength=4.0,
+        )
     return ax
 
 
@@ -430,15 +486,19 @@ def _impact_groups(result: SimulationResult, names: Sequence[str]) -> list[list[
 
 
 def _label_extremes(ax: Axes, years: NDArray[np.int64], median: NDArray[np.float64]) -> None:
-    """Label the median impact at its lowest point below 1, its highest above 1 and the end."""
+    """Label the median impact at its lowest point below 1, its highest above 1 and the end.
+
+    An extreme within two years of the end is not labelled: the end's label stands for it.
+    """
     picks: dict[int, bool] = {}  # index -> label below the line
     low, high = int(np.argmin(median)), int(np.argmax(median))
-    if median[low] < 1.0:
-        picks[low] = True
-    if median[high] > 1.0:
-        picks[high] = False
     last = len(median) - 1
-    picks.setdefault(last, bool(median[last] < 1.0))
+    # An extreme within two years of the end is left to the end's label (no overlap).
+    if median[low] < 1.0 and low < last - 2:
+        picks[low] = True
+    if median[high] > 1.0 and high < last - 2:
+        picks[high] = False
+    picks[last] = bool(median[last] < 1.0)
     for k, below in picks.items():
         ax.annotate(
             f"{median[k]:.2f}x",
@@ -531,9 +591,16 @@ def _compute_by_kind(result: SimulationResult) -> Figure:
         legend = ax.get_legend()
         if legend is not None:
             legend.remove()
-    handles, labels = _legend_handles(axes[0])
+    handles, labels = _fan_legend_handles(axes[0])
     fig.legend(
-        handles, labels, loc="outside lower center", ncols=3, fontsize="small", frameon=False
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=2,
+        fontsize="small",
+        frameon=False,
+        handler_map=_TUPLE_HANDLER,
+        handlelength=4.0,
     )
     fig.suptitle(f"Compute by kind [1e27 FLOP per year]\n{subtitle(result)}", fontsize=11)
     return fig

@@ -57,6 +57,9 @@ class PublishedPoint:
     cumulative_from : int, optional
         For a figure summed over years: the first year of the sum (``year`` is the last).
         The model's value is then the per-sample sum over ``cumulative_from..year``.
+    at_least : bool
+        The figure is a lower bound ("more than $500B"): printed ``>= value``, drawn with an
+        upward arrow.
     """
 
     metric: str
@@ -70,6 +73,7 @@ class PublishedPoint:
     caveat: str = ""
     like_for_like: bool = True
     cumulative_from: int | None = None
+    at_least: bool = False
 
     def __post_init__(self) -> None:
         if self.metric not in METRIC_UNITS:
@@ -86,6 +90,9 @@ class PublishedPoint:
             raise ValueError(msg)
         if self.cumulative_from is not None and self.cumulative_from > self.year:
             msg = f"published point {self.label!r}: cumulative_from after year"
+            raise ValueError(msg)
+        if self.at_least and self.high is not None:
+            msg = f"published point {self.label!r}: a lower bound (at_least) has no high"
             raise ValueError(msg)
         if not self.like_for_like and not self.caveat:
             msg = f"published point {self.label!r}: a point not like-for-like needs a caveat"
@@ -197,6 +204,7 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "FACTS.md §4.2, §4.7",
         "forecast",
         caveat="AMD: AI accelerator TAM 'more than $500B' by 2028 (a lower bound, vendor view)",
+        at_least=True,
     ),
     PublishedPoint(
         "accelerator_revenue",
@@ -268,6 +276,7 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "forecast",
         caveat="TrendForce: '>30 billion Gb' (a lower bound); bit demand, not HBM on "
         "accelerators shipped",
+        at_least=True,
         like_for_like=False,
     ),
     # ------------------------------------------------------------------ data-centre capex
@@ -339,6 +348,7 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "FACTS.md §4.1",
         "forecast",
         caveat="Huang: all data-centre capex '>$1T by 2028', not only AI (a lower bound)",
+        at_least=True,
         like_for_like=False,
     ),
     PublishedPoint(
@@ -524,7 +534,7 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "inference_share",
         2024,
         0.45,
-        "FACTS §8: inference share of capacity",
+        "Suggested default: inference share of capacity",
         "FACTS.md §8",
         "fact",
         caveat="share of installed *capacity* serving inference (a suggested default, not a "
@@ -536,7 +546,7 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "inference_share",
         2030,
         0.70,
-        "FACTS §8: inference share of capacity",
+        "Suggested default: inference share of capacity",
         "FACTS.md §8",
         "forecast",
         low=0.50,

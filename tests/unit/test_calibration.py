@@ -134,10 +134,14 @@ def test_markdown_structure_and_published_figures(deepseek):
         assert any(
             p.metric == metric
             and p.period == period
-            and cells[4].startswith(f"{p.label}: {format_number(p.value, display_unit(metric))}")
+            and cells[4].startswith(
+                f"{p.label}: {'>= ' if p.at_least else ''}"
+                f"{format_number(p.value, display_unit(metric))}"
+            )
             for p in PUBLISHED_POINTS
         ), cells
     assert len(printed) >= 10
+    assert "AMD: AI accelerator TAM: >= 500" in text  # a lower bound (FACTS.md §4.7)
     # Each [n] refers to a note; each not-like-for-like figure is starred.
     notes = re.findall(r"^(\d+)\. ", text, flags=re.MULTILINE)
     refs = {int(n) for n in re.findall(r"\[(\d+)\]", text)}

@@ -115,11 +115,7 @@ def test_fan_chart_single_fan_without_shock():
     assert [line.get_linestyle() for line in ax.get_lines()] == ["-"]
     assert len(ax.collections) == 2
     labels = ax.get_figure().legends[0].get_texts()  # type: ignore[union-attr]
-    assert [t.get_text() for t in labels][:3] == [
-        "projection: P5-P95",
-        "projection: P25-P75",
-        "projection: median",
-    ]
+    assert [t.get_text() for t in labels] == ["projection: P5-P95, P25-P75, median"]
 
 
 def test_fan_chart_linear_for_a_share_and_bounded_to_100(result):
