@@ -167,6 +167,17 @@ def test_fan_chart_skips_points_outside_the_years_and_cumulative_ones(result):
     assert 5200 not in values  # McKinsey's cumulative $5.2T is a table row, not a marker
 
 
+def test_lower_bounds_get_an_arrow(result):
+    # AMD's "more than $500B" AI accelerator TAM by 2028 (FACTS.md §4.7) is a lower bound.
+    ax = charts.fan_chart(result, "accelerator_revenue")
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == sum(p.at_least for p in points_for("accelerator_revenue"))
+    assert len(arrows) == 1
+    assert ax.get_ylim()[1] > 500 * 1.3  # the arrow stays inside the axes
+    legend = ax.get_figure().legends[0]  # type: ignore[union-attr]
+    assert "arrow: a lower bound" in legend.get_title().get_text()
+
+
 def test_markers_sharing_a_year_sit_side_by_side(result):
     ax = charts.fan_chart(result, "energy_j")
     xs_2030 = sorted(
@@ -257,8 +268,8 @@ def test_write_charts_without_shock_has_no_impact_chart(tmp_path):
 
 def test_write_charts_with_zeros_warns_nothing(tmp_path):
     # filterwarnings = error: a "cannot be log-scaled" or divide warning would fail here.
-    paths = charts.write_charts(_result(zeros=True), tmp_path)
-    assert (tmp_path / "shipments_h100e.png") in paths
+    paths = charts.write_charts(_result(zeros=True), tmp_path, metrics=("shipments_h100e",))
+    assert [p.name for p in paths] == ["impact.png", "shipments_h100e.png", "compute_by_kind.png"]
 
 
 # ----------------------------------------------------------------------------- published
@@ -317,6 +328,7 @@ def test_points_for_filters():
         ({"high": 0.5}, "high must be >= value"),
         ({"cumulative_from": 2031}, "cumulative_from after year"),
         ({"like_for_like": False}, "needs a caveat"),
+        ({"at_least": True, "high": 2.0}, "has no high"),
     ],
 )
 def test_published_point_checks(kwargs, message):
