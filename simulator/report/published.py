@@ -190,10 +190,10 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "Vendor revenue, 2024",
         "FACTS.md §4.1, §4.2",
         "fact",
-        low=128e9,
         caveat=(
-            "sum of Nvidia data-centre ($115.2B, includes networking), AMD Instinct (>$5B), "
-            "Broadcom AI ($12.2B) and Google TPU (~$8.9B); ~$128B without Nvidia networking"
+            "sum of Nvidia data-centre ($115.2B, which includes networking; FACTS.md gives "
+            "no split), AMD Instinct (>$5B), Broadcom AI ($12.2B) and Google TPU (~$8.9B, a "
+            "Morgan Stanley estimate)"
         ),
     ),
     PublishedPoint(
@@ -224,7 +224,7 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "FACTS.md §4.7",
         "forecast",
         caveat="McKinsey: ~60% of AI data-centre capex to chips/servers (whole servers, not "
-        "accelerators alone); cumulative to 2030",
+        "accelerators alone); cumulative to 2030, taken as 2025-2030",
         like_for_like=False,
         cumulative_from=2025,
     ),
@@ -360,8 +360,8 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "forecast",
         low=3.7e12,
         high=7.9e12,
-        caveat="McKinsey: cumulative AI data-centre capex to 2030 (scenarios $3.7-7.9T), "
-        "buildings and power included",
+        caveat="McKinsey: cumulative AI data-centre capex to 2030, taken as 2025-2030 "
+        "(scenarios $3.7-7.9T), buildings and power included",
         cumulative_from=2025,
     ),
     PublishedPoint(
@@ -371,7 +371,8 @@ PUBLISHED_POINTS: tuple[PublishedPoint, ...] = (
         "McKinsey: all DC capex, cumulative",
         "FACTS.md §4.7",
         "forecast",
-        caveat="McKinsey: all data centres, AI and non-AI, cumulative to 2030",
+        caveat="McKinsey: all data centres, AI and non-AI, cumulative to 2030 (taken as "
+        "2025-2030)",
         like_for_like=False,
         cumulative_from=2025,
     ),
