@@ -6,7 +6,8 @@ Layout of the output folder (flat):
 - ``summary.json``: the same records, the answers to the scenario's questions and metadata;
 - ``samples.npz`` (optional): every per-sample array, keyed ``"<variant>/<metric>"``, plus
   ``"years"``;
-- ``<metric>.png`` and ``compute_by_kind.png``: fan charts;
+- ``impact.png`` (when the shocks change something), ``<metric>.png`` and
+  ``compute_by_kind.png``: charts (:mod:`simulator.report.charts`);
 - ``manifest.json``: the resolved scenario, seed, sampling, versions, timings and the sha256
   of every other file written, written last.
 """
