@@ -93,7 +93,7 @@ POSITIVE = Domain(0.0, low_open=True)
 MAGNITUDE = Domain(1.0, 1e4)
 """Efficiency gain of a shock: ``>= 1``; at most 10,000x (DeepSeek's headline is ~18x)."""
 ELASTICITY = Domain(0.0, 10.0)
-"""Price elasticity: ``>= 0``; at most 10 (the evidence of FACTS §6 spans 0.5-1.8)."""
+"""Price elasticity: ``>= 0``; at most 10 (the evidence of docs/sources.md §6 spans 0.5-1.8)."""
 GROWTH = Domain(0.0, 100.0, low_open=True)
 """Baseline growth multiplier per year: ``> 0``; at most 100x a year."""
 UNIT = Domain(0.0, 1.0)
