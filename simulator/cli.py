@@ -1,18 +1,22 @@
 """The ``jevons`` command line: thin wrappers over the library.
 
-Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override; 2 a
-command-line usage error (Click's convention); 3 results could not be written.
+Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override, or a run that
+cannot give meaningful numbers (not enough memory, overflow); 2 a command-line usage error
+(Click's convention); 3 results could not be written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Self
+from typing import Annotated, Any, BinaryIO, ParamSpec, Self, TypeVar
 
 import typer
 from rich.console import Console
@@ -66,6 +70,35 @@ SetOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+OUT_OF_MEMORY = (
+    "out of memory: the run needs more memory than this process may use (free memory, "
+    "ulimit -v or the container's limit); use fewer samples (-n), or raise the limit"
+)
+"""What a command prints, after its subject, when an allocation fails (exit code 1)."""
+
+
+def _out_of_memory(subject: str) -> typer.Exit:
+    typer.echo(f"{subject}: {OUT_OF_MEMORY}", err=True)
+    return typer.Exit(code=EXIT_SCENARIO_ERROR)
+
+
+def _clean_memory_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Report a ``MemoryError`` anywhere in ``command`` as a message and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return command(*args, **kwargs)
+        except MemoryError:
+            subject = kwargs.get("scenario", "jevons")
+            raise _out_of_memory(str(subject)) from None
+
+    return wrapper
 
 
 def _fail(exc: ScenarioError) -> typer.Exit:
@@ -135,6 +168,7 @@ def schema(
 
 
 @app.command()
+@_clean_memory_errors
 def run(
     scenario: ScenarioFile,
     samples: Annotated[
@@ -331,7 +365,11 @@ class _LazyProgress:
 
 def main() -> None:
     """Entry point of the ``jevons`` console script."""
-    app()
+    try:
+        app()
+    except MemoryError:  # any command: a message, not a traceback
+        typer.echo(f"jevons: {OUT_OF_MEMORY}", err=True)
+        sys.exit(EXIT_SCENARIO_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator._memory import available_memory
 from simulator._typing import Array
 from simulator.errors import SimulationError
 from simulator.model import evaluate, metric_names
@@ -361,15 +362,8 @@ def _check_memory(n: int, n_metrics: int, n_years: int) -> None:
 
 
 def _available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), if known."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:  # noqa: PTH123 - a virtual file
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        return None
-    return None
+    """Bytes this process may still allocate: free memory, ``ulimit -v``, cgroup limits."""
+    return available_memory()
 
 
 def _check_finite(

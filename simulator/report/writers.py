@@ -267,6 +267,8 @@ def write_outputs(
     OSError
         If anything fails while writing, with a message naming the folder; the original
         exception is chained. Temporary files are removed first.
+    MemoryError
+        Passed on as it is (after the same clean-up), so the caller can say so.
 
     Notes
     -----
@@ -320,7 +322,7 @@ def write_outputs(
     except BaseException as exc:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
-        if isinstance(exc, Exception):
+        if isinstance(exc, Exception) and not isinstance(exc, MemoryError):
             msg = f"could not write outputs to {target}: {exc}"
             raise OSError(msg) from exc
         raise
