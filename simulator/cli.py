@@ -210,7 +210,10 @@ def run(
         ),
     ] = None,
     save_samples: Annotated[
-        bool, typer.Option("--save-samples", help="With --out, also write samples.npz.")
+        bool,
+        typer.Option(
+            "--save-samples", help="Also write samples.npz into the --out folder (needs --out)."
+        ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary and answers as JSON on stdout.")
@@ -225,6 +228,9 @@ def run(
     shocks, without them (the counterfactual on the same samples) and the median
     impact (with / without). Answers are the scenario's `questions`.
     """
+    if save_samples and out is None:
+        msg = "it writes samples.npz into the --out folder; give --out DIR too"
+        raise typer.BadParameter(msg, param_hint="'--save-samples'")
     try:
         resolved = resolve_scenario(scenario, overrides or ())
         sc = load_scenario(scenario, overrides or ())

@@ -46,10 +46,11 @@ def _errors(path: Path | str, overrides: tuple[str, ...] = ()) -> ScenarioError:
 CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
     # wrong types
     ("wrong_type_base_year.yaml", (), "", 5, 3, "years.base_year",
-     "valid integer, unable to parse string as an integer (got 'twenty')"),
+     "must be a whole number, got a string ('twenty')"),
     ("wrong_type_share.yaml", (), "", 11, 7, "demand.segments.chat.share",
-     "valid number, unable to parse string as a number (got 'lots')"),
-    ("yes_is_a_string.yaml", (), "", 47, 3, "sampling.seed", "(got 'yes')"),
+     "must be a number, got a string ('lots')"),
+    ("yes_is_a_string.yaml", (), "", 47, 3, "sampling.seed",
+     "must be a whole number, got a string ('yes')"),
     # unknown and misspelled keys
     ("unknown_key.yaml", (), "", 48, 3, "sampling.colour", "unknown key"),
     ("misspelled_top_key.yaml", (), "", 45, 1, "sampeling",
@@ -59,16 +60,17 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
     ("misspelled_dist_param.yaml", (), "", 27, 45, "shocks.deepseek.magnitude.sigmaa",
      "unknown key; did you mean 'sigma'?"),
     ("missing_required.yaml", (), "", 33, 1, "fleet.median_life", "required key is missing"),
-    ("unknown_kind.yaml", (), "", 44, 3, "chips.load", "Input tag 'unifrom'"),
+    ("unknown_kind.yaml", (), "", 44, 3, "chips.load",
+     "unknown kind 'unifrom'; one of fixed, uniform,"),
     # distribution parameters
     ("negative_sigma.yaml", (), "", 27, 45, "shocks.deepseek.magnitude.sigma",
-     "greater than 0 (got -0.5)"),
+     "must be > 0 (got -0.5)"),
     ("uniform_low_above_high.yaml", (), "", 44, 3, "chips.load",
      "low must be < high (got low=0.8, high=0.6)"),
     ("lognormal_p5_above_p95.yaml", (), "", 27, 5, "shocks.deepseek.magnitude",
      "p5 must be < p95 (got p5=5, p95=2)"),
     ("beta_shape_zero.yaml", (), "", 32, 27, "utilization.inference.alpha",
-     "greater than 0 (got 0)"),
+     "must be > 0 (got 0)"),
     ("beta_outside_bounds.yaml", (), "", 32, 3, "utilization.inference",
      "must be in (0, 1], but beta(alpha=2, beta=6, low=0.05, high=1.4) can take values in"),
     ("normal_on_nonnegative.yaml", (), "", 40, 3, "chips.system_watts", "must be >= 0"),
@@ -126,7 +128,7 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
     ("valid.yaml", ("demand.segments.chat.elasticity=1 to 0.5",), SET, 1, 33,
      "demand.segments.chat.elasticity", "LOW must be < HIGH (got '1 to 0.5')"),
     ("valid.yaml", ("sampling.samples=0",), SET, 1, 18, "sampling.samples",
-     "greater than or equal to 1 (got 0)"),
+     "must be >= 1 (got 0)"),
 ]
 # fmt: on
 
@@ -156,7 +158,9 @@ def test_broken_fixture_is_reported_at_its_key(
         key,
     ), str(err)
     assert fragment in problem.message, str(err)
-    assert str(err).startswith(f"{expected_file}:{line}:{column}: ")
+    # a problem in a parent names the chain of files that leads to it
+    chain = "" if file in ("", SET) else f"{DATA / fixture} extends {expected_file}: "
+    assert str(err).startswith(f"{chain}{expected_file}:{line}:{column}: ")
 
 
 @pytest.mark.parametrize("case", CASES[:40:3], ids=lambda c: c[0])
@@ -336,7 +340,8 @@ def test_resolved_files_and_positions() -> None:
 def test_relative_path_labels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(DATA.parent)
     err = _errors(str(Path("data") / "child_of_bad_parent.yaml"))
-    assert str(err).startswith(str(Path("data") / "bad_parent.yaml") + ":43:3: chips.pue: ")
+    child, parent = Path("data") / "child_of_bad_parent.yaml", Path("data") / "bad_parent.yaml"
+    assert str(err).startswith(f"{child} extends {parent}: {parent}:43:3: chips.pue: ")
 
 
 # --- extends merge rules -----------------------------------------------------------------
@@ -536,7 +541,7 @@ def test_override_invalid_value_among_others() -> None:
     err = _errors(VALID, ("sampling.samples=5000", "sampling.method=halton"))
     p = err.problems[0]
     assert (p.file, p.line, p.column, p.key) == (SET, 1, 17, "sampling.method")
-    assert "(got 'halton')" in p.message
+    assert "must be one of 'random', 'lhs' or 'sobol', got a string ('halton')" in p.message
 
 
 def test_several_bad_overrides_are_all_reported() -> None:
