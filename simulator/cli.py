@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, ParamSpec, Self, TypeVar
@@ -87,16 +88,45 @@ def _out_of_memory(subject: str) -> typer.Exit:
     return typer.Exit(code=EXIT_SCENARIO_ERROR)
 
 
-def _clean_memory_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Report a ``MemoryError`` anywhere in ``command`` as a message and exit code 1."""
+_WARNING_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        "cannot be log-scaled",
+        (
+            "a chart on a log scale has no positive values to draw (a metric that is zero "
+            "throughout, such as a kind of compute no segment has); that panel is left empty"
+        ),
+    ),
+)
+"""Library warnings a user may meet, and what they mean in the user's terms."""
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as a one-line note, without the source path and line of a library."""
+    text = str(message)
+    text = next((words for pattern, words in _WARNING_WORDS if pattern in text), text)
+    typer.echo(f"note: {text}", err=True)
+
+
+def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``command`` with warnings as notes and a ``MemoryError`` as message and exit 1."""
 
     @functools.wraps(command)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return command(*args, **kwargs)
-        except MemoryError:
-            subject = kwargs.get("scenario", "jevons")
-            raise _out_of_memory(str(subject)) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # each distinct warning once, never an error
+            warnings.showwarning = _show_warning
+            try:
+                return command(*args, **kwargs)
+            except MemoryError:
+                subject = kwargs.get("scenario", "jevons")
+                raise _out_of_memory(str(subject)) from None
 
     return wrapper
 
@@ -109,6 +139,7 @@ def _fail(exc: ScenarioError) -> typer.Exit:
 
 
 @app.command()
+@_clean_errors
 def validate(
     files: Annotated[
         list[Path],
@@ -137,6 +168,7 @@ def validate(
 
 
 @app.command()
+@_clean_errors
 def show(scenario: ScenarioFile, overrides: SetOption = None) -> None:
     """Print the fully resolved scenario (after extends and --set) as YAML."""
     try:
@@ -168,7 +200,7 @@ def schema(
 
 
 @app.command()
-@_clean_memory_errors
+@_clean_errors
 def run(
     scenario: ScenarioFile,
     samples: Annotated[
