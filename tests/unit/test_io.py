@@ -129,6 +129,40 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
      "demand.segments.chat.elasticity", "LOW must be < HIGH (got '1 to 0.5')"),
     ("valid.yaml", ("sampling.samples=0",), SET, 1, 18, "sampling.samples",
      "must be >= 1 (got 0)"),
+    # accepted by the first release, with a silently wrong answer (issue 11)
+    ("question_than_nan.yaml", (), "", 56, 5, "questions.hbm_down.than",
+     "must be a finite number or 'counterfactual' (got nan)"),
+    ("question_than_inf.yaml", (), "", 56, 5, "questions.hbm_down.than",
+     "must be a finite number or 'counterfactual' (got -inf)"),
+    ("valid.yaml", ("questions.hbm_down.than=.inf",), SET, 1, 25, "questions.hbm_down.than",
+     "must be a finite number or 'counterfactual' (got inf)"),
+    ("question_than_quoted.yaml", (), "", 56, 5, "questions.hbm_down.than",
+     "must be a number or 'counterfactual', got a string ('1.0e12'); write numbers without"),
+    ("year_quoted.yaml", (), "", 5, 3, "years.base_year",
+     "must be a whole number, got a string ('2024'); write numbers without quotes"),
+    ("year_fractional.yaml", (), "", 26, 5, "shocks.deepseek.onset",
+     "must be a whole number, got a number (2025.5)"),
+    ("seed_boolean.yaml", (), "", 47, 3, "sampling.seed",
+     "must be a whole number, got a boolean (true)"),
+    ("valid.yaml", ("correlations.-1.rho=0.5",), SET, 1, 14, "--set correlations.-1.rho=0.5",
+     "list items are counted from 0 (the first) to 0 (the last) in correlations; negative"),
+    # messages in the scenario language, not pydantic's (issue 11)
+    ("elasticity_list.yaml", (), "", 15, 9, "demand.segments.chat.elasticity.long",
+     "must be a number, a distribution or a 90% interval 'LOW to HIGH', got a list"),
+    ("valid.yaml", ("fleet=[1, 2]",), SET, 1, 7, "fleet",
+     "must be a mapping of keys to values, got a list"),
+    ("valid.yaml", ("sampling.method=halton",), SET, 1, 17, "sampling.method",
+     "must be one of 'random', 'lhs' or 'sobol', got a string ('halton')"),
+    ("correlations_impossible.yaml", (), "", 48, 1, "correlations",
+     ("the rank correlations shocks.deepseek.magnitude ~ fleet.median_life = 0.3 "
+     "(correlations.0); fleet.median_life ~ demand.segments.frontier.elasticity.long = 0.9 "
+     "(correlations.1); shocks.deepseek.magnitude ~ demand.segments.frontier.elasticity.long "
+     "= -0.9 (correlations.2) are not jointly possible")),
+    # the extends chain is named, also when the parent is not YAML at all
+    ("child_of_not_yaml.yaml", (), "not_yaml.csv", 1, 1, "",
+     "the top level must be a mapping of keys to values (got a string)"),
+    ("grandchild_of_bad_parent.yaml", (), "bad_parent.yaml", 43, 3, "chips.pue",
+     "must be >= 1 (got 0.9)"),
 ]
 # fmt: on
 
@@ -159,8 +193,12 @@ def test_broken_fixture_is_reported_at_its_key(
     ), str(err)
     assert fragment in problem.message, str(err)
     # a problem in a parent names the chain of files that leads to it
-    chain = "" if file in ("", SET) else f"{DATA / fixture} extends {expected_file}: "
-    assert str(err).startswith(f"{chain}{expected_file}:{line}:{column}: ")
+    where = f"{expected_file}:{line}:{column}: "
+    if file in ("", SET):
+        assert str(err).startswith(where)
+    else:
+        assert str(err).startswith(f"{DATA / fixture} extends ")
+        assert f" extends {expected_file}: {where}" in str(err)
 
 
 @pytest.mark.parametrize("case", CASES[:40:3], ids=lambda c: c[0])
@@ -179,7 +217,25 @@ def test_at_least_thirty_broken_fixtures() -> None:
     assert len(broken) >= 30
     on_disk = {p.name for p in DATA.glob("*.yaml")}
     helpers = {"valid.yaml", "bad_parent.yaml", "extends_cycle_b.yaml", "many_problems.yaml"}
+    helpers |= {"child_of_bad_parent.yaml"}  # also a parent, of grandchild_of_bad_parent.yaml
     assert on_disk - helpers <= broken  # every fixture has a row
+
+
+def test_problem_in_a_parent_names_the_whole_chain() -> None:
+    err = _errors(DATA / "grandchild_of_bad_parent.yaml")
+    files = [DATA / n for n in ("grandchild_of_bad_parent", "child_of_bad_parent", "bad_parent")]
+    a, b, c = (f"{f}.yaml" for f in files)
+    assert str(err) == f"{a} extends {b} extends {c}: {c}:43:3: chips.pue: must be >= 1 (got 0.9)"
+    assert err.problems[0].chain == (a, b, c)
+    # a problem in the file named has no chain
+    assert _errors(DATA / "year_quoted.yaml").problems[0].chain == ()
+
+
+def test_whole_numbers_may_be_written_as_floats() -> None:
+    sc = load_scenario(VALID, ["sampling.samples=1e3", "years.base_year=2024.0"])
+    assert sc.sampling.samples == 1000
+    assert isinstance(sc.sampling.samples, int)
+    assert sc.years.base_year == 2024
 
 
 def test_cycle_lists_the_chain() -> None:
