@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -145,6 +145,11 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(edit=hostile_edits(), run_child=st.booleans())
+# the cases of issue 11, always tried: a NaN threshold in a parent (once answered "P = 0"),
+# a quoted year, an infinite growth of a chip path (once a raw numpy warning)
+@example(edit=("base.yaml", ("questions", 0, "than"), "replace", math.nan), run_child=True)
+@example(edit=("base.yaml", ("years", "base_year"), "replace", "2024"), run_child=False)
+@example(edit=("deepseek.yaml", ("shocks", 0, "magnitude"), "replace", math.inf), run_child=False)
 def test_hostile_edit_is_refused_cleanly_or_runs_to_finite_numbers(
     scratch: Path, edit: tuple[str, tuple[Any, ...], str, Any], run_child: bool
 ) -> None:
