@@ -237,7 +237,8 @@ def run(
             "--out",
             "-o",
             file_okay=False,
-            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here.",
+            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here; "
+            "the folder is replaced as a whole, so it always holds one complete run.",
             show_default=False,
         ),
     ] = None,
@@ -352,18 +353,23 @@ def _write_bytes(fh: BinaryIO, data: bytes) -> None:
 
 def _unwritable(directory: Path) -> str:
     """Why results could not be written to ``directory`` ("" if they can, as far as we know)."""
-    if directory.exists():
-        if not directory.is_dir():
-            return "it exists and is not a directory"
-        target = directory
-    else:
-        target = directory.parent
-        while not target.exists() and target != target.parent:
-            target = target.parent
-        if not target.is_dir():
-            return f"{target} is not a directory"
+    directory = Path(os.path.realpath(directory))  # a link to a folder: the folder replaced
+    if directory.exists() and not directory.is_dir():
+        return "it exists and is not a directory"
+    # The new folder is prepared next to the old one, then swapped in: its parent must be
+    # writable (the first one that exists, if the folder is new).
+    target = directory.parent
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    if not target.is_dir():
+        return f"{target} is not a directory"
     if not os.access(target, os.W_OK | os.X_OK):
-        return f"{target} is not writable"
+        why = "the new results are prepared next to the folder, then swapped in"
+        return (
+            f"{target} is not writable ({why})"
+            if directory.exists()
+            else f"{target} is not writable"
+        )
     return ""
 
 
