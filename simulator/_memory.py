@@ -106,6 +106,19 @@ def _usage(text: str | None) -> int:
         return 0
 
 
+def _reclaimable(text: str | None, v1: bool) -> int:
+    """Inactive page cache of a group (``memory.stat``), which the kernel frees on demand."""
+    key = "total_inactive_file" if v1 else "inactive_file"
+    for line in (text or "").splitlines():
+        name, _, value = line.partition(" ")
+        if name == key:
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
 def cgroup_headroom(proc: Path = _PROC, root: Path = _CGROUP_ROOT) -> int | None:
     """Bytes left under the memory limits of this process's control groups, if limited.
 
@@ -126,9 +139,10 @@ def cgroup_headroom(proc: Path = _PROC, root: Path = _CGROUP_ROOT) -> int | None
 
     Notes
     -----
-    A group's usage counts the page cache, which the kernel reclaims before it fails an
-    allocation, so the headroom is a lower bound: a conservative refusal, never a late
-    crash.
+    A group's usage counts its page cache. The inactive part of it (``inactive_file`` in
+    ``memory.stat``, ``total_inactive_file`` in cgroup v1), which the kernel frees before it
+    fails an allocation, is not counted as used: the "working set" that container tools
+    compare with the limit.
     """
     text = _read(proc / "self" / "cgroup")
     if text is None:
@@ -156,7 +170,9 @@ def cgroup_headroom(proc: Path = _PROC, root: Path = _CGROUP_ROOT) -> int | None
         while True:  # a parent's limit binds its children too
             limit = _limit(_read(folder / limit_name))
             if limit is not None:
-                headroom = max(limit - _usage(_read(folder / usage_name)), 0)
+                used = _usage(_read(folder / usage_name))
+                used -= _reclaimable(_read(folder / "memory.stat"), v1=base.name == "memory")
+                headroom = max(limit - max(used, 0), 0)
                 best = headroom if best is None else min(best, headroom)
             if folder == base or base not in folder.parents:
                 break

@@ -46,6 +46,32 @@ def test_cgroup_v2_limit_less_usage_and_the_tightest_ancestor(tmp_path: Path) ->
     assert _memory.cgroup_headroom(proc, cg) == 2 * GIB - GIB // 2
 
 
+def test_cgroup_inactive_page_cache_is_not_counted_as_used(tmp_path: Path) -> None:
+    proc, cg = tmp_path / "proc", tmp_path / "cg"
+    _tree(proc, {"self/cgroup": "0::/job\n"})
+    _tree(
+        cg,
+        {
+            "cgroup.controllers": "memory\n",
+            "job/memory.max": f"{4 * GIB}\n",
+            "job/memory.current": f"{3 * GIB}\n",  # of which 2 GiB inactive file cache
+            "job/memory.stat": f"anon 123\nactive_file 5\ninactive_file {2 * GIB}\n",
+        },
+    )
+    assert _memory.cgroup_headroom(proc, cg) == 3 * GIB
+    # cgroup v1 names it total_inactive_file
+    _tree(proc, {"self/cgroup": "7:memory:/job\n"})
+    _tree(
+        cg,
+        {
+            "memory/job/memory.limit_in_bytes": f"{4 * GIB}\n",
+            "memory/job/memory.usage_in_bytes": f"{3 * GIB}\n",
+            "memory/job/memory.stat": f"inactive_file 1\ntotal_inactive_file {GIB}\n",
+        },
+    )
+    assert _memory.cgroup_headroom(proc, cg) == 2 * GIB
+
+
 def test_cgroup_v2_without_limit_is_none(tmp_path: Path) -> None:
     proc, cg = tmp_path / "proc", tmp_path / "cg"
     _tree(proc, {"self/cgroup": "0::/\n"})
