@@ -1070,10 +1070,15 @@ def _reworded(err: Any) -> str | None:
         if isinstance(limit, float) and limit.is_integer():
             limit = int(limit)
         return f"must be {op} {limit} (got {_fmt_value(value)})"
-    if kind in ("too_short", "too_long") and isinstance(value, list):
+    if kind in ("too_short", "too_long") and isinstance(value, list | dict):
         least = "at least" if kind == "too_short" else "at most"
         n = ctx.get("min_length" if kind == "too_short" else "max_length")
-        return f"must have {least} {n} items (got {len(value)})"
+        what = (
+            ("item" if isinstance(value, list) else "entry")
+            if n == 1
+            else ("items" if isinstance(value, list) else "entries")
+        )
+        return f"must have {least} {n} {what} (got {len(value)})"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == r"^[A-Za-z][A-Za-z0-9_-]*$":
         return f"must be a name: a letter, then letters, digits, '_' or '-' (got {value!r})"
     if kind == "string_too_long":

@@ -151,6 +151,8 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
      "must be a number, a distribution or a 90% interval 'LOW to HIGH', got a list"),
     ("valid.yaml", ("fleet=[1, 2]",), SET, 1, 7, "fleet",
      "must be a mapping of keys to values, got a list"),
+    ("valid.yaml", ("demand.segments.frontier.growth.anchors={}",), SET, 1, 41,
+     "demand.segments.frontier.growth.anchors", "must have at least 1 entry (got 0)"),
     ("valid.yaml", ("sampling.method=halton",), SET, 1, 17, "sampling.method",
      "must be one of 'random', 'lhs' or 'sobol', got a string ('halton')"),
     ("correlations_impossible.yaml", (), "", 48, 1, "correlations",
