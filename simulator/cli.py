@@ -120,7 +120,9 @@ def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(command)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with warnings.catch_warnings():
-            warnings.simplefilter("default")  # each distinct warning once, never an error
+            # what a library may tell the user (not deprecations): once each, never an error
+            warnings.filterwarnings("default", category=UserWarning)
+            warnings.filterwarnings("default", category=RuntimeWarning)
             warnings.showwarning = _show_warning
             try:
                 return command(*args, **kwargs)
