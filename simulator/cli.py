@@ -33,7 +33,7 @@ from simulator.errors import (
 from simulator.io import dump_yaml, load_scenario, resolve_scenario, scenario_json_schema
 from simulator.report._atomic import atomic_write
 from simulator.report.tables import default_years, headline_table, questions_table
-from simulator.report.writers import json_text, write_outputs
+from simulator.report.writers import json_text, output_folder_problem, write_outputs
 from simulator.summary import summarize
 
 app = typer.Typer(
@@ -372,7 +372,7 @@ def _unwritable(directory: Path) -> str:
             if directory.exists()
             else f"{target} is not writable"
         )
-    return ""
+    return output_folder_problem(directory)
 
 
 class _LazyProgress:

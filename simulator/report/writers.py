@@ -43,6 +43,7 @@ __all__ = [
     "SUMMARY_JSON_NAME",
     "inputs_sha256",
     "json_text",
+    "output_folder_problem",
     "write_outputs",
 ]
 
@@ -279,7 +280,8 @@ def write_outputs(
     the target's place in one step (:func:`simulator.report._atomic.publish_folder`: a
     rename if the target is new, an atomic swap of the two folders if it exists) and the
     previous folder is deleted. A user's own files in an existing folder (anything the
-    previous run's manifest does not list) are carried into the new folder (hard links);
+    previous run's manifest does not list) are carried into the new folder (hard links); a
+    folder that holds sub-folders is refused (:func:`output_folder_problem`);
     outputs the previous manifest lists and this run does not produce (an old
     ``samples.npz`` when ``save_samples`` is false, say) are not. Staging folders left by
     killed runs in the same parent are removed first, but never one whose owning process
@@ -298,6 +300,10 @@ def write_outputs(
         if target.exists() and not target.is_dir():
             msg = f"{target} exists and is not a folder"
             raise NotADirectoryError(msg)
+        problem = output_folder_problem(target)
+        if problem:
+            msg = f"cannot replace {target}: {problem}"
+            raise IsADirectoryError(msg)
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_stages(target.parent)
         stage = make_stage(target.parent)
@@ -335,3 +341,39 @@ def _own_files(target: Path, names: Sequence[str]) -> list[str]:
         return []
     runs = _previous_outputs(target) | set(names) | {MANIFEST_NAME}
     return sorted(entry.name for entry in os.scandir(target) if entry.name not in runs)
+
+
+def output_folder_problem(directory: str | os.PathLike[str]) -> str:
+    """Why ``directory`` cannot take a run's outputs ("" if it can).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        An output folder, existing or not.
+
+    Returns
+    -------
+    str
+        A reason, or ``""``. An existing folder is replaced as a whole by the new run, with
+        the user's own files carried over; so it must not hold folders (or devices, sockets
+        ...), which a run never writes: ``--out .`` in a project, say.
+    """
+    target = Path(os.path.realpath(directory))
+    if not target.exists():
+        return ""
+    if not target.is_dir():
+        return "it exists and is not a folder"
+    try:
+        entries = list(os.scandir(target))
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    odd = sorted(
+        e.name for e in entries if not (e.is_symlink() or e.is_file(follow_symlinks=False))
+    )
+    if odd:
+        shown = ", ".join(odd[:3]) + (", ..." if len(odd) > 3 else "")
+        return (
+            f"it holds folders or special files ({shown}) that are not outputs of a run; "
+            "the folder is replaced as a whole, so give a new or empty folder for the results"
+        )
+    return ""

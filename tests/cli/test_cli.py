@@ -344,3 +344,16 @@ def test_library_warnings_become_notes(tmp_path: Path) -> None:
     assert "note: a chart on a log scale has no positive values to draw" in r.err
     assert "Warning" not in r.err
     assert ".py:" not in r.err  # no source path of a library
+
+
+def test_out_folder_with_subfolders_is_refused_before_the_run(tmp_path: Path) -> None:
+    # --out . in a project, say: the folder is replaced whole, so it must hold only files
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "README").write_text("mine", encoding="utf-8")
+    r = invoke("run", DEEPSEEK, "-n", "20", "--out", str(project))
+    assert r.code == 3
+    assert "holds folders or special files (src)" in r.err
+    assert "samples (" not in r.err  # refused before the run
+    assert sorted(p.name for p in project.iterdir()) == ["README", "src"]
+    assert [p.name for p in tmp_path.iterdir()] == ["project"]
