@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -307,6 +308,61 @@ def _scenario_table(result: SimulationResult, notes: _Notes, metrics: Sequence[s
     return lines
 
 
+CONSTRAINT_YEARS: tuple[int, ...] = (2025, 2026, 2027, 2028, 2029, 2030)
+"""Years of the table of where the fleet's constraints bind."""
+
+UNMET_SHARE = 0.05
+"""Unmet demand counted as binding above this share of required capacity. [-]"""
+
+IDLE_SHARE = 0.05
+"""Idle capacity counted as a glut above this share of the installed fleet. [-]"""
+
+
+def _share_above(part: Any, whole: Any, threshold: float) -> float:
+    """Share of samples in which ``part > threshold * whole``, in [0, 1]."""
+    return float(np.mean(part > threshold * whole))
+
+
+def _constraints_table(runs: Sequence[SimulationResult]) -> list[str]:
+    """Per scenario and year: how often demand goes unmet, and how often capacity idles."""
+    years = [y for y in CONSTRAINT_YEARS if all(y in r.years for r in runs)]
+    lines = [
+        "### Where the constraints bind",
+        "",
+        (
+            f"Share of samples (with the shocks) in which demand goes unmet by more than "
+            f"{UNMET_SHARE:.0%} of the required capacity (a supply or power cap binds, or "
+            "orders placed a year ahead on the trend fall short of a rebound), and in which "
+            f"more than {IDLE_SHARE:.0%} of the installed fleet stands idle (orders placed on "
+            "the trend meet a cut in demand: a glut)."
+        ),
+        "",
+        "| scenario | quantity | " + " | ".join(str(y) for y in years) + " |",
+        "|---|---|" + "---|" * len(years),
+    ]
+    for run in runs:
+        w = run.with_shocks
+        k = {y: i for i, y in enumerate(run.years)}
+        unmet = [
+            _share_above(w["unmet_h100e"][:, k[y]], w["capacity_required"][:, k[y]], UNMET_SHARE)
+            for y in years
+        ]
+        idle = [
+            _share_above(w["idle_h100e"][:, k[y]], w["installed_h100e"][:, k[y]], IDLE_SHARE)
+            for y in years
+        ]
+        name = f"`{run.scenario_name}`"
+        lines.append(
+            f"| {name} | unmet > {UNMET_SHARE:.0%} | "
+            + " | ".join(f"{p:.0%}" for p in unmet)
+            + " |"
+        )
+        lines.append(
+            f"| {name} | idle > {IDLE_SHARE:.0%} | " + " | ".join(f"{p:.0%}" for p in idle) + " |"
+        )
+    return lines
+
+
 def calibration_markdown(
     runs: Sequence[SimulationResult],
     *,
@@ -360,6 +416,7 @@ def calibration_markdown(
         "",
     ]
     lines += _fact_table(runs, notes, metrics)
+    lines += ["", *_constraints_table(runs)]
     for run in runs:
         lines += ["", *_scenario_table(run, notes, metrics)]
     if notes.texts:
