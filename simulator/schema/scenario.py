@@ -854,6 +854,21 @@ def _growth_path_problems(
         )
         if over or under:
             reached, v, g = (top, v_hi, g_hi) if over else (bottom, v_lo, g_lo)
+            if g == 0.0 or math.isinf(g):
+                # A growth with an unbounded tail (normal, lognormal): its draws are not
+                # truncated to the path's domain, so some can leave it from the first year.
+                side = "upper" if over else "lower"
+                yield (
+                    f"{where}.growth",
+                    (
+                        f"the path can leave its domain ({domain.describe()}) in {year}: "
+                        f"growth {path.growth.label()} has no {side} bound, so value {v:.4g} "
+                        f"grown from {path.from_} can reach {reached:.4g}; give the growth a "
+                        "bounded distribution (uniform, pert, triangular, truncnormal with "
+                        "finite bounds), or write the path with anchors"
+                    ),
+                )
+                return
             yield (
                 f"{where}.growth",
                 (
