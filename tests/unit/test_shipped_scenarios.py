@@ -1,6 +1,6 @@
 """The shipped scenarios: valid, schema-conformant, calibrated, and telling their story.
 
-Calibration targets are the 2024 facts of docs/calibration.md (FACTS.md §4, §5, §7).
+Calibration targets are the 2024 facts of docs/calibration.md (sources.md §4, §5, §7).
 """
 
 from __future__ import annotations
