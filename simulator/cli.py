@@ -1,20 +1,24 @@
 """The ``jevons`` command line: thin wrappers over the library.
 
-Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override; 2 a
-command-line usage error (Click's convention); 3 results could not be written.
+Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override, or a run that
+cannot give meaningful numbers (not enough memory, overflow); 2 a command-line usage error
+(Click's convention); 3 results could not be written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import os
 import shutil
-import tempfile
+import sys
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, ParamSpec, Self, TypeVar
 
 import typer
 
@@ -69,6 +73,66 @@ SetOption = Annotated[
 ]
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+OUT_OF_MEMORY = (
+    "out of memory: the run needs more memory than this process may use (free memory, "
+    "ulimit -v or the container's limit); use fewer samples (-n), or raise the limit"
+)
+"""What a command prints, after its subject, when an allocation fails (exit code 1)."""
+
+
+def _out_of_memory(subject: str) -> typer.Exit:
+    typer.echo(f"{subject}: {OUT_OF_MEMORY}", err=True)
+    return typer.Exit(code=EXIT_SCENARIO_ERROR)
+
+
+_WARNING_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        "cannot be log-scaled",
+        (
+            "a chart on a log scale has no positive values to draw (a metric that is zero "
+            "throughout, such as a kind of compute no segment has); that panel is left empty"
+        ),
+    ),
+)
+"""Library warnings a user may meet, and what they mean in the user's terms."""
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as a one-line note, without the source path and line of a library."""
+    text = str(message)
+    text = next((words for pattern, words in _WARNING_WORDS if pattern in text), text)
+    typer.echo(f"note: {text}", err=True)
+
+
+def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``command`` with warnings as notes and a ``MemoryError`` as message and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with warnings.catch_warnings():
+            # what a library may tell the user (not deprecations): once each, never an error
+            warnings.filterwarnings("default", category=UserWarning)
+            warnings.filterwarnings("default", category=RuntimeWarning)
+            warnings.showwarning = _show_warning
+            try:
+                return command(*args, **kwargs)
+            except MemoryError:
+                subject = kwargs.get("scenario", "jevons")
+                raise _out_of_memory(str(subject)) from None
+
+    return wrapper
+
+
 def _fail(exc: ScenarioError) -> typer.Exit:
     typer.echo(str(exc), err=True)
     n = len(exc.problems)
@@ -77,6 +141,7 @@ def _fail(exc: ScenarioError) -> typer.Exit:
 
 
 @app.command()
+@_clean_errors
 def validate(
     files: Annotated[
         list[Path],
@@ -107,6 +172,7 @@ def validate(
 
 
 @app.command()
+@_clean_errors
 def show(scenario: ScenarioFile, overrides: SetOption = None) -> None:
     """Print the fully resolved scenario (after extends and --set) as YAML."""
     from simulator.io import dump_yaml, load_scenario, resolve_scenario
@@ -143,6 +209,7 @@ def schema(
 
 
 @app.command()
+@_clean_errors
 def run(
     scenario: ScenarioFile,
     samples: Annotated[
@@ -179,7 +246,8 @@ def run(
             "--out",
             "-o",
             file_okay=False,
-            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here.",
+            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here; "
+            "the folder is replaced as a whole, so it always holds one complete run.",
             show_default=False,
         ),
     ] = None,
@@ -187,8 +255,9 @@ def run(
         bool,
         typer.Option(
             "--save-samples",
-            help="With --out, also write samples.npz (every per-sample path, streamed to "
-            "disk block by block; 8 bytes x samples x years per array).",
+            help="Also write samples.npz into the --out folder (needs --out): every "
+            "per-sample path, streamed to disk block by block (8 bytes x samples x years "
+            "per array).",
         ),
     ] = False,
     as_json: Annotated[
@@ -225,6 +294,9 @@ def run(
     Memory stays bounded at any sample count: blocks of samples are summarized as they
     are computed, and quantiles are exact while the samples fit --exact-memory.
     """
+    if save_samples and out is None:
+        msg = "it writes samples.npz into the --out folder; give --out DIR too"
+        raise typer.BadParameter(msg, param_hint="'--save-samples'")
     from rich.console import Console
 
     from simulator.engine import as_seed
@@ -246,11 +318,13 @@ def run(
         if problem:  # say so before the work, not after it
             typer.echo(f"cannot write results to {out}: {problem}", err=True)
             raise typer.Exit(code=EXIT_OUTPUT_ERROR)
-        if save_samples:  # samples stream into a private folder next to the output
+        if save_samples:  # samples stream into a staging folder of this run, next to DIR
+            from simulator.report._atomic import make_stage
+
             try:
                 parent = out.absolute().parent
                 parent.mkdir(parents=True, exist_ok=True)
-                scratch = Path(tempfile.mkdtemp(dir=parent, prefix=".jevons-run-"))
+                scratch = make_stage(parent)  # a dead run's is removed by the next run
             except OSError as exc:
                 typer.echo(f"cannot write results to {out}: {exc}", err=True)
                 raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
@@ -273,6 +347,12 @@ def run(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+            _parked(scratch).unlink(missing_ok=True)
+
+
+def _parked(scratch: Path) -> Path:
+    """Where the streamed samples wait, as a file, for the output folder's staging."""
+    return scratch.with_name(scratch.name + ".npz")
 
 
 def _run_and_report(
@@ -319,6 +399,13 @@ def _run_and_report(
     except OSError as exc:
         typer.echo(f"cannot write samples: {exc}", err=True)
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+    if scratch is not None and result.samples_file is not None:
+        # Park the samples as a file and drop the folder: while the outputs are published,
+        # the only staging folder next to DIR is the output's own (crash-safety contract).
+        parked = _parked(scratch)
+        result.samples_file.replace(parked)
+        shutil.rmtree(scratch, ignore_errors=True)
+        result = dataclasses.replace(result, samples_file=parked)
     t_total = time.perf_counter() - started
     t_sum = result.timings.get("summarize_s", 0.0)
     summary, answers = result.summary, result.answers
@@ -388,19 +475,26 @@ def _write_bytes(fh: BinaryIO, data: bytes) -> None:
 
 def _unwritable(directory: Path) -> str:
     """Why results could not be written to ``directory`` ("" if they can, as far as we know)."""
-    if directory.exists():
-        if not directory.is_dir():
-            return "it exists and is not a directory"
-        target = directory
-    else:
-        target = directory.parent
-        while not target.exists() and target != target.parent:
-            target = target.parent
-        if not target.is_dir():
-            return f"{target} is not a directory"
+    directory = Path(os.path.realpath(directory))  # a link to a folder: the folder replaced
+    if directory.exists() and not directory.is_dir():
+        return "it exists and is not a directory"
+    # The new folder is prepared next to the old one, then swapped in: its parent must be
+    # writable (the first one that exists, if the folder is new).
+    target = directory.parent
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    if not target.is_dir():
+        return f"{target} is not a directory"
     if not os.access(target, os.W_OK | os.X_OK):
-        return f"{target} is not writable"
-    return ""
+        why = "the new results are prepared next to the folder, then swapped in"
+        return (
+            f"{target} is not writable ({why})"
+            if directory.exists()
+            else f"{target} is not writable"
+        )
+    from simulator.report.writers import output_folder_problem
+
+    return output_folder_problem(directory)
 
 
 class _LazyProgress:
@@ -451,7 +545,11 @@ class _LazyProgress:
 
 def main() -> None:
     """Entry point of the ``jevons`` console script."""
-    app()
+    try:
+        app()
+    except MemoryError:  # any command: a message, not a traceback
+        typer.echo(f"jevons: {OUT_OF_MEMORY}", err=True)
+        sys.exit(EXIT_SCENARIO_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

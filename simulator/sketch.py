@@ -25,13 +25,13 @@ bucket of its own, reported as ``+inf``. Negative values and NaN are refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MANTISSA_BITS", "RELATIVE_ERROR", "LogHistogram"]
+__all__ = ["MANTISSA_BITS", "RELATIVE_ERROR", "LogHistogram", "SignedHistogram"]
 
 MANTISSA_BITS = 8
 """Mantissa bits kept in a bucket key: 256 buckets per power of two. [-]"""
@@ -199,27 +199,29 @@ class LogHistogram:
 
         Parameters
         ----------
-        ranks : ndarray of int64, shape (k,)
-            0-based ranks in ``[0, total)``. [-]
+        ranks : ndarray of int64, shape (k,) or (k, n_rows)
+            0-based ranks among each row's values (the same for every row, or per row). [-]
 
         Returns
         -------
         ndarray of float64, shape (k, n_rows)
             The value of rank ``r`` in each row, within :data:`RELATIVE_ERROR` of the exact
-            order statistic (0 for zeros, ``+inf`` for infinities).
+            order statistic (0 for zeros, ``+inf`` for infinities and ranks past the end).
         """
         r = np.asarray(ranks, dtype=np.int64)
-        if self.total == 0:
-            msg = "the histogram is empty"
-            raise ValueError(msg)
+        if r.ndim == 1:
+            r = np.broadcast_to(r[:, np.newaxis], (r.shape[0], self.n_rows))
         cum = np.cumsum(self.counts, axis=1)
-        keys = np.empty((r.size, self.n_rows), dtype=np.int64)
+        keys = np.empty(r.shape, dtype=np.int64)
+        finite = self.zeros.copy()
         for row in range(self.n_rows):
-            j = np.searchsorted(cum[row], r - self.zeros[row], side="right")
+            j = np.searchsorted(cum[row], r[:, row] - self.zeros[row], side="right")
             keys[:, row] = self.lo[row] + j
+            if cum.shape[1]:
+                finite[row] += cum[row, -1]
         values = bucket_value(keys)
-        values[r[:, np.newaxis] < self.zeros[np.newaxis, :]] = 0.0
-        values[r[:, np.newaxis] >= (self.total - self.infs)[np.newaxis, :]] = np.inf
+        values[r < self.zeros[np.newaxis, :]] = 0.0
+        values[r >= finite[np.newaxis, :]] = np.inf
         return values
 
     def quantiles(self, probs: Sequence[float] | FloatArray) -> FloatArray:
@@ -237,17 +239,96 @@ class LogHistogram:
             combination of two order statistics, each within the bound); ``+inf`` where the
             exact quantile interpolates towards an infinite order statistic.
         """
-        p = np.asarray(probs, dtype=np.float64)
-        n = self.total
-        virtual = (n - 1) * p
-        below = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
-        above = np.minimum(below + 1, n - 1)
-        gamma = (virtual - below)[:, np.newaxis]
-        stats = self.order_statistics(np.concatenate([below, above]))
-        a, b = stats[: p.size], stats[p.size :]
-        with np.errstate(invalid="ignore"):
-            q = np.where(gamma > 0, a + gamma * (b - a), a)
-        return np.where(np.isinf(b) & (gamma > 0), np.inf, np.where(np.isinf(a), np.inf, q))
+        if self.total == 0:
+            msg = "the histogram is empty"
+            raise ValueError(msg)
+        return _interpolated(self.order_statistics, self.total, probs)
+
+
+def _interpolated(
+    order_statistics: Callable[[IntArray], FloatArray], n: int, probs: Sequence[float] | FloatArray
+) -> FloatArray:
+    """Quantiles by numpy's ``linear`` method from (approximate) order statistics."""
+    p = np.asarray(probs, dtype=np.float64)
+    virtual = (n - 1) * p
+    below = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
+    above = np.minimum(below + 1, n - 1)
+    gamma = (virtual - below)[:, np.newaxis]
+    stats = order_statistics(np.concatenate([below, above]))
+    a, b = stats[: p.size], stats[p.size :]
+    with np.errstate(invalid="ignore"):
+        q = np.where(gamma > 0, a + gamma * (b - a), a)
+    q = np.where(np.isposinf(b) & (gamma > 0), np.inf, np.where(np.isposinf(a), np.inf, q))
+    return np.where(np.isneginf(a) & ((gamma < 1) | np.isneginf(b)), -np.inf, q)
+
+
+@dataclass
+class SignedHistogram:
+    """A :class:`LogHistogram` of values of any sign: one for ``x >= 0``, one for ``-x``.
+
+    For series such as paired differences (``with - without``). The relative error bound is
+    the same, :data:`RELATIVE_ERROR`, on either side of zero.
+
+    Attributes
+    ----------
+    pos : LogHistogram
+        Values ``>= 0`` (zeros and ``+inf`` included), per row.
+    neg : LogHistogram
+        ``-x`` for the values ``x < 0`` (``-inf`` as ``+inf``), per row.
+    total : int
+        Values per row. [-]
+    """
+
+    pos: LogHistogram
+    neg: LogHistogram
+    total: int = 0
+
+    @classmethod
+    def empty(cls, n_rows: int) -> SignedHistogram:
+        """Nothing counted."""
+        return cls(LogHistogram.empty(n_rows), LogHistogram.empty(n_rows), 0)
+
+    @classmethod
+    def of(cls, x: FloatArray, /, scratch: IntArray | None = None) -> SignedHistogram:
+        """Histogram of a block shaped ``(n_rows, n)`` of values of any sign but NaN."""
+        rows, n = x.shape
+        negative = x < 0
+        if not negative.any():
+            return cls(LogHistogram.of(x, scratch), LogHistogram.empty(rows), n)
+        n_neg = np.count_nonzero(negative, axis=1).astype(np.int64)
+        pos = LogHistogram.of(np.where(negative, 0.0, x), scratch)
+        pos.zeros -= n_neg
+        neg = LogHistogram.of(np.where(negative, -x, 0.0), scratch)
+        neg.zeros -= n - n_neg
+        return cls(pos, neg, n)
+
+    def merge(self, other: SignedHistogram, /) -> SignedHistogram:
+        """Both sets of values (exact and order-free)."""
+        return SignedHistogram(
+            self.pos.merge(other.pos), self.neg.merge(other.neg), self.total + other.total
+        )
+
+    def order_statistics(self, ranks: IntArray) -> FloatArray:
+        """Approximate order statistics per row (see :meth:`LogHistogram.order_statistics`)."""
+        r = np.asarray(ranks, dtype=np.int64)
+        rows = self.pos.n_rows
+        if r.ndim == 1:
+            r = np.broadcast_to(r[:, np.newaxis], (r.shape[0], rows))
+        n_neg = self.neg.zeros + self.neg.infs + self.neg.counts.sum(axis=1)
+        on_neg = r < n_neg[np.newaxis, :]
+        neg_rank = np.clip(n_neg[np.newaxis, :] - 1 - r, 0, None)
+        pos_rank = np.clip(r - n_neg[np.newaxis, :], 0, None)
+        out = self.pos.order_statistics(pos_rank)
+        if on_neg.any():
+            out = np.where(on_neg, -self.neg.order_statistics(neg_rank), out)
+        return out
+
+    def quantiles(self, probs: Sequence[float] | FloatArray) -> FloatArray:
+        """Quantiles by numpy's ``linear`` method, within :data:`RELATIVE_ERROR` of exact."""
+        if self.total == 0:
+            msg = "the histogram is empty"
+            raise ValueError(msg)
+        return _interpolated(self.order_statistics, self.total, probs)
 
 
 def _add_into(dest: IntArray, dest_lo: IntArray, src_lo: IntArray, src: IntArray) -> None:

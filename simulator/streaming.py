@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.sketch import RELATIVE_ERROR, LogHistogram
+from simulator.metrics import IMPACT_AS_DIFFERENCE
+from simulator.sketch import RELATIVE_ERROR, LogHistogram, SignedHistogram
 from simulator.summary import (
     DEFAULT_PROBS,
     ComparisonOp,
@@ -103,13 +104,15 @@ class SeriesSummary:
     """Moments and histogram of one metric of one variant, one row per year."""
 
     moments: Moments
-    histogram: LogHistogram
+    histogram: LogHistogram | SignedHistogram
 
     def merge(self, other: SeriesSummary) -> SeriesSummary:
         """Both blocks' summary."""
-        return SeriesSummary(
-            self.moments.merge(other.moments), self.histogram.merge(other.histogram)
-        )
+        a, b = self.histogram, other.histogram
+        if isinstance(a, SignedHistogram) or isinstance(b, SignedHistogram):
+            a, b = _signed(a), _signed(b)
+            return SeriesSummary(self.moments.merge(other.moments), a.merge(b))
+        return SeriesSummary(self.moments.merge(other.moments), a.merge(b))
 
     def describe(self, probs: Sequence[float]) -> dict[str, FloatArray]:
         """The statistics of :func:`simulator.summary.describe`, from the merged summary.
@@ -268,16 +271,25 @@ class StreamingSummary:
         for metric, a in with_shocks.items():
             np.copyto(w_t, a.T)
             np.copyto(c_t, counterfactual[metric].T)
-            _impact_into(w_t, c_t, i_t)
+            difference = metric in IMPACT_AS_DIFFERENCE
+            if difference:  # a paired difference, any sign (simulator.metrics)
+                np.subtract(w_t, c_t, out=i_t)
+            else:
+                _impact_into(w_t, c_t, i_t)
             for variant, x in (("with_shocks", w_t), ("counterfactual", c_t), ("impact", i_t)):
-                series[variant, metric] = SeriesSummary(
-                    Moments.of(x, scratch), LogHistogram.of(x, keys)
+                hist: LogHistogram | SignedHistogram = (
+                    SignedHistogram.of(x, keys)
+                    if difference and variant == "impact"
+                    else LogHistogram.of(x, keys)
                 )
+                series[variant, metric] = SeriesSummary(Moments.of(x, scratch), hist)
         hits: dict[str, int] = {}
         for q in questions:
             source = with_shocks if q.variant == "with_shocks" else counterfactual
             if q.variant == "impact":
-                x = _impact_column(with_shocks[q.metric], counterfactual[q.metric], q.column)
+                x = impact_column(
+                    with_shocks[q.metric], counterfactual[q.metric], q.column, q.metric
+                )
             else:
                 x = source[q.metric][:, q.column]
             thr = counterfactual[q.metric][:, q.column] if q.than is None else q.than
@@ -371,7 +383,17 @@ def _impact_into(w: FloatArray, c: FloatArray, out: FloatArray) -> None:
         out[zero] = np.where(w[zero] == 0.0, 1.0, np.copysign(np.inf, w[zero]))
 
 
-def _impact_column(w: FloatArray, c: FloatArray, column: int) -> FloatArray:
+def impact_column(w: FloatArray, c: FloatArray, column: int, metric: str) -> FloatArray:
+    """One year's per-sample impact: ratio, or difference for IMPACT_AS_DIFFERENCE metrics."""
+    if metric in IMPACT_AS_DIFFERENCE:
+        out: FloatArray = w[:, column] - c[:, column]
+        return out
     out = np.empty(w.shape[0])
     _impact_into(w[:, column], c[:, column], out)
     return out
+
+
+def _signed(h: LogHistogram | SignedHistogram) -> SignedHistogram:
+    if isinstance(h, SignedHistogram):
+        return h
+    return SignedHistogram(h, LogHistogram.empty(h.n_rows), h.total)

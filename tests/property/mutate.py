@@ -276,9 +276,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "free / xp.where(positive, cost, xp.ones_like(cost)),",
         "free / xp.where(positive, cost, xp.ones_like(cost)) + 1.0,",
         "5, 8",
-        _inv(
-            "test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios"
-        )
+        _inv("test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios")
         + ORACLE_TESTS,
     ),
     Mutation(
@@ -324,6 +322,17 @@ MUTATIONS: tuple[Mutation, ...] = (
             "test_inv11_a_step_meets_the_one_clock_form",
         )
         + ORACLE_TESTS,
+    ),
+    Mutation(
+        "default-adoption-width-changed",
+        "simulator/schema/scenario.py",
+        'default=Fixed(value=0.5), description="Logistic width',
+        'default=Fixed(value=0.3), description="Logistic width',
+        "8 (inputs from YAML)",
+        (
+            "tests/unit/test_reference_yaml.py::test_yaml_scenario_matches_reference",
+            "tests/property/test_reference_inputs.py::test_random_fixed_scenarios_match_reference",
+        ),
     ),
     Mutation(
         "one-stream-for-all-parameters",
