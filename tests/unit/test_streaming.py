@@ -19,7 +19,7 @@ from simulator.io import load_scenario
 from simulator.result import RunSummary
 from simulator.sampling.distributions import beta_quantile
 from simulator.schema import Scenario
-from simulator.sketch import RELATIVE_ERROR, LogHistogram, bucket_value
+from simulator.sketch import RELATIVE_ERROR, LogHistogram, SignedHistogram, bucket_value
 from simulator.streaming import Moments
 from simulator.summary import _quantile_linear, summarize
 
@@ -202,3 +202,23 @@ def test_cli_module_imports_no_numerics() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_signed_histogram_is_within_the_bound_and_merges_exactly() -> None:
+    # Paired differences (impact of idle and unmet capacity) take either sign.
+    rng = np.random.default_rng(8)
+    x = rng.normal(0.0, 1e3, size=(4, 30_000))
+    x[1] = np.abs(x[1])
+    x[2] = -np.abs(x[2])
+    x[3, :5000] = 0.0
+    whole = SignedHistogram.of(x)
+    merged = SignedHistogram.empty(4)
+    for part in np.array_split(x, 9, axis=1):
+        merged = merged.merge(SignedHistogram.of(np.ascontiguousarray(part)))
+    probs = [0.0, 0.05, 0.25, 0.75, 0.95, 1.0]  # none interpolates across zero here
+    got = merged.quantiles(probs)
+    np.testing.assert_array_equal(got, whole.quantiles(probs))
+    want = np.quantile(x, probs, axis=1)
+    nonzero = want != 0
+    assert np.max(np.abs(got[nonzero] / want[nonzero] - 1)) <= RELATIVE_ERROR
+    np.testing.assert_array_equal(got[~nonzero], 0.0)
