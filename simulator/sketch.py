@@ -266,8 +266,10 @@ def _interpolated(
 class SignedHistogram:
     """A :class:`LogHistogram` of values of any sign: one for ``x >= 0``, one for ``-x``.
 
-    For series such as paired differences (``with - without``). The relative error bound is
-    the same, :data:`RELATIVE_ERROR`, on either side of zero.
+    For series such as paired differences (``with - without``). Order statistics are within
+    :data:`RELATIVE_ERROR` of exact on either side of zero; a quantile interpolated between
+    two order statistics of opposite signs is within ``RELATIVE_ERROR * max(|a|, |b|)`` of
+    exact (an absolute bound: the quantile itself may be near 0).
 
     Attributes
     ----------
