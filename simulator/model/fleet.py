@@ -238,7 +238,10 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
               + \varphi \, K(k-1) \, K^B(k) / K^B(k-1)
 
     with :math:`K^B(k)` in place of the forecast where :math:`K^B(k-1) = 0`. Without a
-    trend (the counterfactual) or a lead it is :math:`K(k)` exactly. The one-year lead
+    trend (the counterfactual) or a lead it is :math:`K(k)` exactly. It is evaluated as
+    :math:`K + \varphi (F - K)` with the forecast :math:`F = K^B(k) \, (K(k-1) / K^B(k-1))`,
+    the same quantity, so that wherever the with-shock path equals the trend (before every
+    onset, or for a shock that changes nothing) :math:`\hat K = K` exactly, not to rounding. The one-year lead
     reflects accelerator orders placed about a year before deployment (docs/sources.md
     §4.1, §4.2, §4.6: Nvidia's and Broadcom's order backlogs, CoWoS booked a year ahead).
     """
@@ -248,10 +251,11 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
     previous = trend[:, :-1]
     positive = previous > 0
     safe = xp.where(positive, previous, xp.ones_like(previous))
-    growth = trend[:, 1:] / safe
-    forecast = xp.where(positive, required[:, :-1] * growth, trend[:, 1:])
-    phi = order_lead[:, None]
-    planned = (1.0 - phi) * required[:, 1:] + phi * forecast
+    # K^B(k) * (K(k-1) / K^B(k-1)): exactly K^B(k) wherever K(k-1) = K^B(k-1), so that
+    # before a shock's onset (or for a shock that changes nothing) K-hat is K exactly.
+    forecast = xp.where(positive, trend[:, 1:] * (required[:, :-1] / safe), trend[:, 1:])
+    current = required[:, 1:]
+    planned = current + order_lead[:, None] * (forecast - current)
     return xp.concat([required[:, :1], planned], axis=-1)
 
 

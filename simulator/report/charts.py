@@ -620,6 +620,71 @@ def impact_chart(
 # ----------------------------------------------------------------------------- compute
 
 
+_BALANCE = (
+    ("idle_h100e", "Idle: installed capacity beyond what demand needs"),
+    ("unmet_h100e", "Unmet: required capacity beyond what is installed"),
+)
+
+
+def fleet_balance_chart(result: SimulationResult | RunSummary) -> Figure | None:
+    """Gluts and shortages: fans of idle capacity and unmet demand, with and without shocks.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The run.
+
+    Returns
+    -------
+    figure : Figure or None
+        Two panels, ``idle_h100e`` and ``unmet_h100e`` [M H100e] by year (MODEL.md §4,
+        version 2: orders placed a year ahead on the trend stand idle after a cut in
+        demand; caps, or orders that fall short of a rebound, leave demand unmet); the
+        with-shock fan filled, the counterfactual's hatched, one fan where they coincide.
+        None when both are 0 on every sample and year.
+    """
+    if not {name for name, _ in _BALANCE} <= set(result.metrics):
+        return None
+    years = np.asarray(result.years, dtype=np.int64)
+    bands = {
+        (variant, metric): _quantiles(result, variant, metric) * 1e-6
+        for metric, _ in _BALANCE
+        for variant in ("with_shocks", "counterfactual")
+    }
+    if not any(np.any(q > 0) for q in bands.values()):
+        return None
+    fig, axes = _new_figure(ncols=2, figsize=(12.0, 5.5))
+    for ax, (metric, title) in zip(axes, _BALANCE, strict=True):
+        with_q, without_q = bands["with_shocks", metric], bands["counterfactual", metric]
+        if np.array_equal(with_q, without_q):
+            _draw_fan(ax, years, with_q, _WITH[1], "projection", hatched=False)
+        else:
+            _draw_fan(ax, years, with_q, _WITH[1], _WITH[2], hatched=False)
+            _draw_fan(ax, years, without_q, _WITHOUT[1], _WITHOUT[2], hatched=True)
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("M H100e")
+        ax.set_xlabel("Year")
+        ax.grid(alpha=0.3)
+        ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+    handles, labels = _fan_legend_handles(axes[0])
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=2,
+        fontsize="small",
+        frameon=False,
+        handler_map=_TUPLE_HANDLER,
+        handlelength=4.0,
+    )
+    fig.suptitle(
+        f"Fleet balance: gluts and shortages [M H100e per year]\n{subtitle(result)}",
+        fontsize=11,
+    )
+    return fig
+
+
 def _compute_by_kind(result: SimulationResult | RunSummary) -> Figure:
     fig, axes = _new_figure(ncols=2, figsize=(12.0, 5.5))
     for ax, metric in zip(axes, ("compute_training", "compute_inference"), strict=True):
@@ -677,7 +742,8 @@ def write_charts(
     Returns
     -------
     paths : list of Path
-        Files written: ``impact.png`` (when the shocks change a headline metric), one per
+        Files written: ``impact.png`` (when the shocks change a headline metric),
+        ``fleet_balance.png`` (when any capacity stands idle or demand goes unmet), one per
         metric, then ``compute_by_kind.png`` (training and inference compute side by side)
         when the result has both.
 
@@ -693,6 +759,11 @@ def write_charts(
     if impact_fig is not None:
         path = folder / "impact.png"
         _save(impact_fig, path)
+        written.append(path)
+    balance_fig = fleet_balance_chart(result)
+    if balance_fig is not None:
+        path = folder / "fleet_balance.png"
+        _save(balance_fig, path)
         written.append(path)
     for metric in metrics:
         if metric not in result.metrics:

@@ -196,4 +196,9 @@ def _percent(value: float, *, plus_minus: bool = False) -> str:
         return "n/a"
     if plus_minus:
         return f"+/-{100.0 * value:.2f}"
+    # never round a probability that is not 0 or 1 to "0.0" or "100.0"
+    if 0.0 < value < 0.0005:
+        return "<0.1"
+    if 0.9995 <= value < 1.0:
+        return ">99.9"
     return f"{100.0 * value:.1f}"

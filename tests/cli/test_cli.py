@@ -179,6 +179,7 @@ def test_run_out_writes_all_files(tmp_path: Path) -> None:
     pngs = {n for n in names if n.endswith(".png")}
     assert {
         "impact.png",
+        "fleet_balance.png",
         "shipments_h100e.png",
         "installed_h100e.png",
         "hbm_revenue.png",

@@ -294,14 +294,22 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "order-lead-weights-swapped",
         "simulator/model/fleet.py",
-        "planned = (1.0 - phi) * required[:, 1:] + phi * forecast",
-        "planned = phi * required[:, 1:] + (1.0 - phi) * forecast",
+        "planned = current + order_lead[:, None] * (forecast - current)",
+        "planned = forecast + order_lead[:, None] * (current - forecast)",
         "10, 8",
         _inv(
             "test_inv10_counterfactual_does_not_depend_on_order_lead",
             "test_inv10_a_shock_that_cuts_demand_leaves_orders_on_the_trend_idle",
         )
         + ORACLE_TESTS,
+    ),
+    Mutation(
+        "order-lead-forecast-only-to-rounding",
+        "simulator/model/fleet.py",
+        "planned = current + order_lead[:, None] * (forecast - current)",
+        "planned = (1.0 - order_lead[:, None]) * current + order_lead[:, None] * forecast",
+        "3, 10",
+        _inv("test_inv3_with_an_order_lead_nothing_moves_before_the_first_onset"),
     ),
     Mutation(
         "counterfactual-follows-its-own-lead",

@@ -1114,18 +1114,22 @@ def version1_fleet(inputs: ModelInputs, required: Any) -> dict[str, Any]:
     return {m: np.stack(v, axis=-1) for m, v in out.items()}
 
 
-@given(inputs=model_inputs(power_cap=False), phi=st.floats(0.0, 1.0))
+@given(inputs=model_inputs(), phi=st.floats(0.0, 1.0))
 def test_inv10_counterfactual_does_not_depend_on_order_lead(
     inputs: ModelInputs, phi: float
 ) -> None:
     """Invariant 10: the counterfactual does not depend on phi (its forecast is right:
-    K-hat = K^B exactly), and phi = 0 is version 1's recursion applied to K, exactly."""
+    K-hat = K^B exactly; with or without caps), and with phi = 0 and no power cap the
+    fleet is version 1's recursion applied to K, exactly."""
     _, reference = evaluate_pair(with_lead(inputs, None))
     _, got = evaluate_pair(with_lead(inputs, phi))
     for m in reference:
         np.testing.assert_array_equal(got[m], reference[m], err_msg=m)
-    for variant in evaluate_pair(with_lead(inputs, 0.0)):
-        v1 = version1_fleet(inputs, variant["capacity_required"])
+    no_power_cap = dataclasses.replace(
+        inputs, fleet=dataclasses.replace(inputs.fleet, power_cap=None)
+    )
+    for variant in evaluate_pair(with_lead(no_power_cap, 0.0)):
+        v1 = version1_fleet(no_power_cap, variant["capacity_required"])
         for m, want in v1.items():
             np.testing.assert_array_equal(variant[m][:, 1:], want, err_msg=m)
 
@@ -1136,13 +1140,13 @@ def test_inv10_a_shock_that_cuts_demand_leaves_orders_on_the_trend_idle(
 ) -> None:
     """Invariant 10: with no caps and phi = 1, the first year the shocks change compute,
     if they cut it there (K(k_m) < K^B(k_m)), leaves idle(k_m) >= K^B(k_m) - K(k_m) > 0
-    and ships no less in that year than with phi = 0 (to rounding). Elasticities are set
-    to 0 (pi eps < 1), so that every shock with M > 1 cuts compute."""
+    and ships no less in that year than with phi = 0 (to rounding). Elasticities are
+    kept below 0.9 (pi eps < 1), so that every shock with M > 1 cuts compute."""
     segments = tuple(
         dataclasses.replace(
             seg,
-            elasticity_short=np.zeros_like(seg.elasticity_short),
-            elasticity_long=np.zeros_like(seg.elasticity_long),
+            elasticity_short=np.minimum(seg.elasticity_short, 0.9),
+            elasticity_long=np.minimum(seg.elasticity_long, 0.9),
         )
         for seg in inputs.segments
     )
@@ -1168,6 +1172,26 @@ def test_inv10_a_shock_that_cuts_demand_leaves_orders_on_the_trend_idle(
         ship, ship0 = shocked["shipments_h100e"][i, k], just_in_time["shipments_h100e"][i, k]
         assert ship >= ship0 - tol, f"sample {i}: phi = 1 ships {ship:.6g} < {ship0:.6g}"
     assume(checked > 0)
+
+
+@given(inputs=model_inputs(order_lead=True), null=st.booleans())
+def test_inv3_with_an_order_lead_nothing_moves_before_the_first_onset(
+    inputs: ModelInputs, null: bool
+) -> None:
+    """Invariant 3 with an order lead (MODEL.md §4): before the first onset the with-shock
+    path is the counterfactual's, so the forecast is right and every output equals the
+    counterfactual's exactly, not to rounding (no phantom idle capacity); a shock with
+    M = 1 changes nothing in any year."""
+    if null:
+        shocks = tuple(
+            dataclasses.replace(m, magnitude=np.ones_like(m.magnitude)) for m in inputs.shocks
+        )
+        inputs = dataclasses.replace(inputs, shocks=shocks)
+    with_shocks, counterfactual = evaluate_pair(inputs)
+    first = min((m.onset for m in inputs.shocks), default=len(inputs.years))
+    upto = len(inputs.years) if null else first
+    for m, want in counterfactual.items():
+        np.testing.assert_array_equal(with_shocks[m][:, :upto], want[:, :upto], err_msg=m)
 
 
 # ---------------------------------------------------------------------------------------

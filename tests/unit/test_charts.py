@@ -7,6 +7,7 @@ chart drawn here is also a check that no raw matplotlib warning reaches the user
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
 from pathlib import Path
@@ -342,3 +343,42 @@ def test_published_point_checks(kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         PublishedPoint(**(args | kwargs))
+
+
+# ----------------------------------------------------------------------------- fleet balance
+
+
+def test_fleet_balance_chart_shows_gluts_and_shortages(tmp_path):
+    # A glut in year 1 with the shock only, a shortage in year 2 in both variants.
+    base = _result()
+    n, t = base.n_samples, len(base.years)
+    idle = np.zeros((n, t))
+    idle[:, 1] = np.linspace(1e6, 3e6, n)  # 1-3M H100e idle in the shock year
+    unmet = np.zeros((n, t))
+    unmet[:, 2] = 2e6
+    with_shocks = {**base.with_shocks, "idle_h100e": idle, "unmet_h100e": unmet}
+    without = {**base.counterfactual, "idle_h100e": np.zeros((n, t)), "unmet_h100e": unmet}
+    result = dataclasses.replace(base, with_shocks=with_shocks, counterfactual=without)
+    fig = charts.fleet_balance_chart(result)
+    assert fig is not None
+    idle_ax, unmet_ax = fig.axes[:2]
+    # the with-shock median line of the idle panel is 2M H100e in year 1 (linspace median)
+    median = next(line for line in idle_ax.get_lines() if line.get_linestyle() == "-")
+    assert median.get_ydata()[1] == pytest.approx(2.0)
+    assert "Idle" in idle_ax.get_title()
+    assert "Unmet" in unmet_ax.get_title()
+    paths = charts.write_charts(result, tmp_path, metrics=())
+    assert [p.name for p in paths] == ["impact.png", "fleet_balance.png", "compute_by_kind.png"]
+
+
+def test_no_fleet_balance_chart_when_nothing_idles_or_goes_unmet(tmp_path):
+    base = _result()
+    zero = np.zeros((base.n_samples, len(base.years)))
+    both = {"idle_h100e": zero, "unmet_h100e": zero}
+    result = dataclasses.replace(
+        base,
+        with_shocks={**base.with_shocks, **both},
+        counterfactual={**base.counterfactual, **both},
+    )
+    assert charts.fleet_balance_chart(result) is None
+    assert charts.fleet_balance_chart(_result()) is None  # no unmet_h100e in the result
