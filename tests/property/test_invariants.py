@@ -374,7 +374,8 @@ def test_inv3_shock_moves_only_the_segments_in_its_list(
 @given(scenario=scenarios(min_years=2), seed=SEEDS)
 def test_inv3_shocks_act_from_their_onset_year(scenario: Scenario, seed: int) -> None:
     """Invariant 3 in time: before its onset a shock changes nothing, and from it on a
-    segment hit by one shock moves by exactly X(k)^(pi eps(k - k_m) - 1) (MODEL.md §2).
+    segment hit by one shock moves by exactly the factor of MODEL.md §2 (version 2):
+    exp(-l(k) + pi sum_j dl(j) eps(k - j)), l(k) = ln X(k), written out here per sample.
 
     The base year is observed: every output of year 0 is the same with and without.
     Checks the engine's onset year -> index mapping, which the oracle cannot see.
@@ -396,19 +397,28 @@ def test_inv3_shocks_act_from_their_onset_year(scenario: Scenario, seed: int) ->
         seg = inputs.segments[s]
         k_m = scenario.shocks[hits[0]].onset - base  # from the scenario, not the engine
         for i in range(with_shocks[key].shape[0]):
-            for k in range(k_m, n_years):
+
+            def log_gain(k: int, i: int = i, k_m: int = k_m, shock: Any = shock) -> float:
+                """ln X(k) of the one shock: 0 before its onset (read from the scenario)."""
+                if k < k_m:
+                    return 0.0
                 tau = k - k_m
                 if shock.type == "level":
                     f = float(shock.ceiling[i]) / (
                         1.0 + math.exp(-(tau - float(shock.delay[i])) / float(shock.width[i]))
                     )
-                    x = 1.0 / ((1.0 - f) + f / float(shock.magnitude[i]))
-                else:
-                    x = float(shock.magnitude[i]) ** tau
-                e_long, e_short = float(seg.elasticity_long[i]), float(seg.elasticity_short[i])
-                eps = e_long + (e_short - e_long) * math.exp(-tau / float(seg.adjustment[i]))
-                factor = x ** (float(seg.pass_through[i]) * eps - 1.0)
-                want = float(without[key][i, k]) * factor
+                    return -math.log((1.0 - f) + f / float(shock.magnitude[i]))
+                return tau * math.log(float(shock.magnitude[i]))
+
+            e_long, e_short = float(seg.elasticity_long[i]), float(seg.elasticity_short[i])
+            a, pi = float(seg.adjustment[i]), float(seg.pass_through[i])
+            for k in range(k_m, n_years):
+                response = sum(
+                    (log_gain(j) - log_gain(j - 1))
+                    * (e_long + (e_short - e_long) * math.exp(-(k - j) / a))
+                    for j in range(1, k + 1)
+                )
+                want = float(without[key][i, k]) * math.exp(-log_gain(k) + pi * response)
                 assert float(with_shocks[key][i, k]) == pytest.approx(want, rel=1e-9), (
                     f"{key} sample {i} year index {k} (onset index {k_m})"
                 )

@@ -364,7 +364,7 @@ def test_fleet_balance_chart_shows_gluts_and_shortages(tmp_path):
     idle_ax, unmet_ax = fig.axes[:2]
     # the with-shock median line of the idle panel is 2M H100e in year 1 (linspace median)
     median = next(line for line in idle_ax.get_lines() if line.get_linestyle() == "-")
-    assert median.get_ydata()[1] == pytest.approx(2.0)
+    assert np.asarray(median.get_ydata())[1] == pytest.approx(2.0)
     assert "Idle" in idle_ax.get_title()
     assert "Unmet" in unmet_ax.get_title()
     paths = charts.write_charts(result, tmp_path, metrics=())
