@@ -329,6 +329,12 @@ class _LazyProgress:
             self.bar.stop()
 
 
+# The workflow commands (compare, attribute, batch) register themselves on `app`.
+from simulator import cli_workflows as _workflows  # noqa: E402
+
+assert _workflows  # imported for its side effect
+
+
 def main() -> None:
     """Entry point of the ``jevons`` console script."""
     app()
