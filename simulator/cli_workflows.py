@@ -31,6 +31,7 @@ from rich.table import Table
 from simulator.attribution import EXACT_MAX, Attribution, AttributionError, attribute
 from simulator.batch import (
     INDEX_NAME,
+    INDEX_SUMMARY_NAME,
     BatchError,
     Outcome,
     expand_files,
@@ -540,20 +541,18 @@ def _attribution_table(r: Attribution) -> Table:
         ),
         title_justify="left",
     )
-    for col in ("parameter", f"in {r.a}", f"in {r.b}", "contribution", "± se", "share"):
-        t.add_column(escape(col), justify="left" if col.startswith(("param", "in ")) else "right")
+    for col in ("parameter", "contribution", "± se", "share"):
+        t.add_column(col, justify="left" if col == "parameter" else "right")
     for rec in r.to_records():
         se = "exact" if rec["se"] is None else num(rec["se"]).lstrip("+")
         share = rec["share_of_gap"]
         t.add_row(
             escape(rec["parameter"]),
-            escape(_short(rec["in_a"])),
-            escape(_short(rec["in_b"])),
             num(rec["contribution"]),
             se,
             "n/a" if math.isnan(share) else f"{100 * share:.0f}%",
         )
-    t.add_row("total (the gap)", "", "", num(r.gap), "", "100%" if r.gap != 0 else "n/a")
+    t.add_row("total (the gap)", num(r.gap), "", "100%" if r.gap != 0 else "n/a")
     return t
 
 
@@ -580,7 +579,8 @@ def _attribution_notes(r: Attribution) -> list[str]:
         "common random numbers.",
         "A parameter's contribution is its average effect on the statistic when it is "
         "changed from A's value to B's, over every order of changing the parameters; "
-        "interactions are shared equally among the parameters that make them.",
+        "interactions are shared equally among the parameters that make them. Each "
+        "parameter's value in A and in B: attribution.csv (--out).",
     ]
 
 
@@ -733,27 +733,19 @@ def _index_table(
         shown = default_years(years)
         year = shown[-2] if len(shown) > 1 else years[-1]
     t = Table(
-        title=f"Headline metrics in {year}: median with the shocks [impact: with / without]",
+        title=f"Headline metrics in {year}: median with the shocks (all: {INDEX_SUMMARY_NAME})",
         title_justify="left",
     )
-    t.add_column("scenario")
+    t.add_column("scenario", overflow="fold", min_width=12)
     t.add_column("status")
     for m in HEADLINE_METRICS:
-        u = display_unit(m)
-        t.add_column(escape(f"{u.description or m} [{u.label}]"), justify="right")
+        t.add_column(escape(f"{m} [{display_unit(m).label}]"), justify="right")
     for o in outcomes:
         got = {
-            (r["variant"], r["metric"]): float(r["value"])
+            r["metric"]: float(r["value"])
             for r in rows.get(o.job.label, [])
-            if int(r["year"]) == year and r["statistic"] == "p50"
+            if int(r["year"]) == year and r["statistic"] == "p50" and r["variant"] == "with_shocks"
         }
-        cells = []
-        for m in HEADLINE_METRICS:
-            if ("with_shocks", m) in got:
-                v = format_number(got[("with_shocks", m)], display_unit(m))
-                imp = got.get(("impact", m))
-                cells.append(f"{v} [{format_ratio(imp)}]" if imp is not None else v)
-            else:
-                cells.append("")
+        cells = [format_number(got[m], display_unit(m)) if m in got else "" for m in HEADLINE_METRICS]
         t.add_row(escape(o.job.label), o.status, *cells)
     return t

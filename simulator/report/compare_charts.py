@@ -174,9 +174,10 @@ def waterfall(attribution: Attribution, *, ax: Axes | None = None, top: int = 15
     )
     ax.set_title(
         f"{unit.description or attribution.metric} {attribution.year}: "
-        f"{attribution.a} -> {attribution.b}, {how}",
+        f"{attribution.a} -> {attribution.b}\n{how}",
         fontsize="medium",
     )
+    ax.margins(x=0.05)
     ax.set_xlabel(f"{attribution.statistic} [{label_unit}]")
     ax.grid(visible=True, axis="x", alpha=0.3)
     return ax
