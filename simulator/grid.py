@@ -145,6 +145,8 @@ def parse_grid(text: str) -> GridAxis:
     start = len(key) + 1  # 0-based offset of rhs in text
     if not rhs.strip():
         raise _problem(text, start + 1, "no values after '='")
+    if rhs.rstrip().endswith(","):
+        raise _problem(text, start + len(rhs.rstrip()) + 1, "empty value after the last comma")
     try:
         node = yaml.compose(f"[{rhs}]", Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
