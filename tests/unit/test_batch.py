@@ -82,10 +82,10 @@ def test_plan_names_variants_and_reports_problems(tmp_path: Path) -> None:
     ]
     assert "bad.yaml:4:3: chips.pue: must be >= 1" in jobs[2].error
     # the two files named `a` collide: both are refused, each pointing at the other
-    assert f"{twin}:1:7: name: 'a__asp=20000' is also the name of the scenario at {a}:1:7" in (
+    assert f"{twin}:1:1: name: 'a__asp=20000' is also the name of the scenario at {a}:1:1" in (
         jobs[3].error
     )
-    assert f"{a}:1:7: name:" in jobs[0].error
+    assert f"{a}:1:1: name:" in jobs[0].error
     assert all(j.error for j in jobs)
 
 
