@@ -236,7 +236,8 @@ def compare_command(
     else:
         console = Console()
         for m in metrics:
-            console.print(_compare_table(cmp, m, years))
+            for t in _compare_tables(cmp, m, years):
+                console.print(t)
         for line in _compare_notes(cmp, metrics, years):
             console.print(escape(line), highlight=False)
     if out is not None:
@@ -280,36 +281,42 @@ def _interval(x: np.ndarray[Any, Any], k: int, fmt: Any) -> str:
     return f"{fmt(q[1])} [{fmt(q[0])}, {fmt(q[2])}]"
 
 
-def _compare_table(cmp: Comparison, metric: str, years: Sequence[int]) -> Table:
+def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[Table]:
+    """One table of the scenarios' quantiles, then one per pair (A - B, A / B, P(A > B))."""
     unit = display_unit(metric)
     is_ratio = cmp.variant == "impact"
 
     def num(v: float) -> str:
         return format_ratio(v) if is_ratio else format_number(float(v), unit)
 
-    title = f"{unit.description or metric} [{'with / without' if is_ratio else unit.label}]"
-    t = Table(title=f"{title}, {cmp.variant}: median [P5, P95]", title_justify="left")
+    what = f"{unit.description or metric} [{'with / without' if is_ratio else unit.label}]"
+    t = Table(title=f"{what}, {cmp.variant}: median [P5, P95]", title_justify="left")
     t.add_column("year", justify="right")
     for label in cmp.labels:
-        t.add_column(label, justify="right")
-    for a, b in cmp.pairs:
-        t.add_column(f"{a} - {b}", justify="right")
-        t.add_column(f"{a} / {b}", justify="right")
-        t.add_column(f"P({a} > {b})", justify="right")
-        t.add_column("SE gain", justify="right")
-    stats = {(a, b): cmp.pair_stats(a, b, metric) for a, b in cmp.pairs}
+        t.add_column(escape(label), justify="right")
     for y in years:
         k = cmp.years.index(y)
-        row = [str(y)]
-        row += [_interval(cmp.values[lab][metric], k, num) for lab in cmp.labels]
-        for a, b in cmp.pairs:
-            s = stats[(a, b)]
-            row.append(_interval(cmp.difference(a, b, metric), k, num))
-            row.append(format_ratio(float(np.quantile(cmp.ratio(a, b, metric)[:, k], 0.5))))
-            row.append(f"{s['p_greater'][k]:.3f} ± {s['se_p_greater'][k]:.3f}")
-            row.append(_gain(float(s["efficiency"][k])))
-        t.add_row(*(escape(c) for c in row))
-    return t
+        t.add_row(str(y), *(_interval(cmp.values[lab][metric], k, num) for lab in cmp.labels))
+    tables = [t]
+    for a, b in cmp.pairs:
+        s = cmp.pair_stats(a, b, metric)
+        p = Table(
+            title=escape(f"{a} vs {b} (A vs B), paired per sample: {what}"),
+            title_justify="left",
+        )
+        for col in ("year", "A - B: median [P5, P95]", "A / B median", "P(A > B) ± se", "SE gain"):
+            p.add_column(col, justify="right")
+        for y in years:
+            k = cmp.years.index(y)
+            p.add_row(
+                str(y),
+                _interval(cmp.difference(a, b, metric), k, num),
+                format_ratio(float(np.quantile(cmp.ratio(a, b, metric)[:, k], 0.5))),
+                f"{s['p_greater'][k]:.3f} ± {s['se_p_greater'][k]:.3f}",
+                _gain(float(s["efficiency"][k])),
+            )
+        tables.append(p)
+    return tables
 
 
 def _gain(efficiency: float) -> str:
@@ -673,11 +680,11 @@ def batch_command(
     def event(o: Outcome) -> None:
         bar.advance(task)
         if o.status == "done":
-            bar.console.print(f"done     {escape(o.job.label)} ({o.seconds:.1f} s)")
+            bar.console.print(f"done     {escape(o.job.label)} ({o.seconds:.1f} s)", soft_wrap=True)
         elif o.status == "skipped":
-            bar.console.print(f"skipped  {escape(o.job.label)} (up to date)")
+            bar.console.print(f"skipped  {escape(o.job.label)} (up to date)", soft_wrap=True)
         else:
-            bar.console.print(f"FAILED   {escape(o.job.label)}")
+            bar.console.print(f"FAILED   {escape(o.job.label)}", soft_wrap=True)
         bar.refresh()
 
     def tick(running: list[str]) -> None:
@@ -709,17 +716,21 @@ def batch_command(
         Console().print(_index_table(outcomes, rows, year))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed", "pending")}
     failed = [o for o in outcomes if o.status == "failed"]
-    for o in failed:
-        err.print(f"[bold red]FAILED[/] {escape(o.job.label)} ({escape(o.job.file)}):")
-        err.print(escape(o.message), highlight=False)
-    err.print(
+    for o in failed:  # plain lines, never wrapped: file:line:col messages stay greppable
+        typer.echo(f"FAILED {o.job.label} ({o.job.file}):", err=True)
+        typer.echo(o.message, err=True)
+    typer.echo(
         f"{len(outcomes)} scenarios: {counts['done']} run, {counts['skipped']} up to date, "
         f"{counts['failed']} failed"
         + (f", {counts['pending']} not run" if counts["pending"] else "")
-        + f" ({time.perf_counter() - t0:.1f} s); index in {out / INDEX_NAME}"
+        + f" ({time.perf_counter() - t0:.1f} s); index in {out / INDEX_NAME}",
+        err=True,
     )
     if interrupted:
-        err.print("interrupted: finished scenarios are kept; rerun the same command to finish")
+        typer.echo(
+            "interrupted: finished scenarios are kept; rerun the same command to finish",
+            err=True,
+        )
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if failed:
         raise typer.Exit(code=EXIT_SCENARIO_ERROR)
