@@ -1,4 +1,4 @@
-"""Attribution of the gap between two scenarios to the parameters in which they differ.
+r"""Attribution of the gap between two scenarios to the parameters in which they differ.
 
 The gap is ``v(B) - v(A)``, where ``v`` is a chosen statistic (default the median) of a
 chosen metric in a chosen year. The *players* are the differences between the two resolved
@@ -8,8 +8,8 @@ fixed number, a shock or segment present in one scenario only). For a set ``S`` 
 and everything else from A, simulated on the same seed (common random numbers, so the
 hybrids differ by their parameters, not by their noise). The Shapley value of player ``i``,
 
-.. math:: \\phi_i = \\sum_{S \\subseteq N \\setminus \\{i\\}}
-          \\frac{|S|!\\,(k - |S| - 1)!}{k!} \\left[v(S \\cup \\{i\\}) - v(S)\\right],
+.. math:: \phi_i = \sum_{S \subseteq N \setminus \{i\}}
+          \frac{|S|!\,(k - |S| - 1)!}{k!} \left[v(S \cup \{i\}) - v(S)\right],
 
 is its average marginal contribution over all orders of changing A into B, one parameter at
 a time; interactions are shared equally between the players that make them. The values add
@@ -124,7 +124,7 @@ def _leaf(value: Any) -> bool:
     if not isinstance(value, dict):
         return True
     distribution = "kind" in value and "name" not in value  # segments have a kind too
-    return distribution or "anchors" in value or "from" in value or _PATH_ENDS <= value.keys()
+    return distribution or "anchors" in value or "from" in value or value.keys() >= _PATH_ENDS
 
 
 def _named(items: Any) -> bool:
@@ -160,7 +160,7 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Difference]:
             ys = {i["name"]: i for i in y}
             for n in [*xs, *(n for n in ys if n not in xs)]:
                 walk(xs.get(n, MISSING), ys.get(n, MISSING), (*path, ("name", str(n))))
-        elif x != y or type(x) is not type(y) and not _same_number(x, y):
+        elif x != y or (type(x) is not type(y) and not _same_number(x, y)):
             out.append(Difference(path, x, y))
 
     walk(dict(a), dict(b), ())
@@ -310,11 +310,11 @@ def shapley(
     for m in range(permutations):
         order = [int(i) for i in g.permutation(k)]
         for perm in (order, order[::-1]):
-            s: frozenset[int] = frozenset()
-            before = value(s)
+            chosen: frozenset[int] = frozenset()
+            before = value(chosen)
             for i in perm:
-                s = s | {i}
-                after = value(s)
+                chosen = chosen | {i}
+                after = value(chosen)
                 draws[m, i] += 0.5 * (after - before)
                 before = after
     phi = draws.mean(axis=0)
@@ -380,7 +380,7 @@ class Attribution:
 
     @property
     def gap(self) -> float:
-        """``value_b - value_a``. [metric unit]"""
+        """The gap ``value_b - value_a`` [metric unit]."""
         return self.value_b - self.value_a
 
     def to_records(self) -> list[dict[str, Any]]:

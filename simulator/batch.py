@@ -178,7 +178,8 @@ def expand_files(patterns: Sequence[str]) -> list[Path]:
     seen: set[str] = set()
     for pattern in patterns:
         if _GLOB_CHARS & set(pattern):
-            matches = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+            # glob.glob, not Path.glob: the pattern may be absolute or start with "..".
+            matches = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]  # noqa: PTH207
             matches = [p for p in matches if p.is_file()]
             if not matches:
                 msg = f"{pattern}: no file matches this pattern"
@@ -327,7 +328,9 @@ def plan_batch(
     for i, j in enumerate(jobs):
         if not j.error and labels.count(j.label) > 1:
             others = [
-                positions[k] for k, o in enumerate(jobs) if o.label == j.label and k != i and k in positions
+                positions[k]
+                for k, o in enumerate(jobs)
+                if o.label == j.label and k != i and k in positions
             ]
             msg = (
                 f"{positions[i]}: name: {j.label!r} is also the name of the scenario at "
@@ -433,7 +436,7 @@ def _run_job(job: Job, out: Path, save_samples: bool) -> dict[str, Any]:
         manifest_extra={
             "scenario_file": job.file,
             "overrides": list(job.overrides),
-            "grid": {k: v for k, v in job.settings},
+            "grid": dict(job.settings),
             "label": job.label,
         },
         save_samples=save_samples,
@@ -564,7 +567,7 @@ def run_batch(
                 if on_tick is not None:
                     on_tick([outcomes[i].job.label for i in running])
         except BaseException as exc:
-            for proc, recv in running.values():
+            for proc, _ in running.values():
                 proc.terminate()
             for proc, recv in running.values():
                 proc.join(10)
@@ -598,9 +601,11 @@ def _settle(outcome: Outcome, proc: Any, recv: Any) -> None:
 
 
 def _read_summary(folder: Path) -> list[dict[str, str]]:
-    with contextlib.suppress(OSError):
-        with (folder / "summary.csv").open(encoding="utf-8", newline="") as fh:
-            return list(csv.DictReader(fh))
+    with (
+        contextlib.suppress(OSError),
+        (folder / "summary.csv").open(encoding="utf-8", newline="") as fh,
+    ):
+        return list(csv.DictReader(fh))
     return []
 
 

@@ -330,9 +330,7 @@ class _LazyProgress:
 
 
 # The workflow commands (compare, attribute, batch) register themselves on `app`.
-from simulator import cli_workflows as _workflows  # noqa: E402
-
-assert _workflows  # imported for its side effect
+from simulator import cli_workflows  # noqa: F401
 
 
 def main() -> None:

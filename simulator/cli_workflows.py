@@ -108,7 +108,8 @@ def _grid(options: Sequence[str] | None) -> list[GridAxis]:
 
 def _variant(value: str) -> str:
     if value not in VARIANTS:
-        raise _usage(f"--variant must be one of {', '.join(VARIANTS)}; got {value!r}")
+        msg = f"--variant must be one of {', '.join(VARIANTS)}; got {value!r}"
+        raise _usage(msg)
     return value
 
 
@@ -156,8 +157,12 @@ def compare_command(
     variant: VariantOption = "with_shocks",
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", "-m", help="Metric to show (repeatable; default headline).",
-                     show_default=False),
+        typer.Option(
+            "--metric",
+            "-m",
+            help="Metric to show (repeatable; default headline).",
+            show_default=False,
+        ),
     ] = None,
     year: Annotated[
         list[int] | None,
@@ -168,8 +173,13 @@ def compare_command(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", file_okay=False, help="Write compare.csv, compare.json "
-                     "and charts here.", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            file_okay=False,
+            help="Write compare.csv, compare.json and charts here.",
+            show_default=False,
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
     workers: Annotated[int, typer.Option(min=1, max=256, help="Threads per simulation.")] = 1,
@@ -188,7 +198,8 @@ def compare_command(
     axes = _grid(grid)
     entries = _entries(scenarios, overrides or (), axes)
     if len(entries) < 2:
-        raise _usage("compare needs two or more scenarios (or a --grid with two or more values)")
+        msg = "compare needs two or more scenarios (or a --grid with two or more values)"
+        raise _usage(msg)
     if out is not None:
         problem = _unwritable(out)
         if problem:
@@ -220,16 +231,16 @@ def compare_command(
     metrics = list(metric or [m for m in HEADLINE_METRICS if m in cmp.metrics])
     unknown = [m for m in metrics if m not in cmp.metrics]
     if unknown:
-        raise _usage(
+        msg = (
             f"--metric {unknown[0]}: not a metric of every scenario; "
             f"available: {', '.join(cmp.metrics)}"
         )
+        raise _usage(msg)
     years = list(year or default_years(cmp.years))
     bad = [y for y in years if y not in cmp.years]
     if bad:
-        raise _usage(
-            f"--year {bad[0]}: not a year of every scenario ({cmp.years[0]}-{cmp.years[-1]})"
-        )
+        msg = f"--year {bad[0]}: not a year of every scenario ({cmp.years[0]}-{cmp.years[-1]})"
+        raise _usage(msg)
     table = cmp.table()
     if as_json:
         typer.echo(json_text(_compare_payload(cmp, table.to_records()), indent=None))
@@ -244,7 +255,9 @@ def compare_command(
         try:
             out.mkdir(parents=True, exist_ok=True)
             _write_text(out / "compare.csv", table.to_csv_string())
-            _write_text(out / "compare.json", json_text(_compare_payload(cmp, table.to_records())) + "\n")
+            _write_text(
+                out / "compare.json", json_text(_compare_payload(cmp, table.to_records())) + "\n"
+            )
             written = write_comparison_charts(cmp, out, [m for m in metrics if m in cmp.metrics])
         except OSError as exc:
             typer.echo(f"cannot write results to {out}: {exc}", err=True)
@@ -329,8 +342,10 @@ def _gain(efficiency: float) -> str:
 
 def _compare_notes(cmp: Comparison, metrics: Sequence[str], years: Sequence[int]) -> list[str]:
     lines = [
-        f"{cmp.n_samples:,} samples per scenario, seed {cmp.seed}, {cmp.method} design, "
-        "common random numbers; differences and P(A > B) are per sample (paired)."
+        (
+            f"{cmp.n_samples:,} samples per scenario, seed {cmp.seed}, {cmp.method} design, "
+            "common random numbers; differences and P(A > B) are per sample (paired)."
+        )
     ]
     for a, b in cmp.pairs:
         lines += cmp.pairings[(a, b)].describe(a, b)
@@ -404,12 +419,19 @@ def attribute_command(
     ] = EXACT_MAX,
     permutations: Annotated[
         int,
-        typer.Option(min=2, max=100_000, help="Permutation pairs when sampled (beyond --exact-max)."),
+        typer.Option(
+            min=2, max=100_000, help="Permutation pairs when sampled (beyond --exact-max)."
+        ),
     ] = 32,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", file_okay=False, help="Write attribution.csv, "
-                     "attribution.json and waterfall.png here.", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            file_okay=False,
+            help="Write attribution.csv, attribution.json and waterfall.png here.",
+            show_default=False,
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -580,14 +602,20 @@ def _attribution_notes(r: Attribution) -> list[str]:
         "hybrid scenarios simulated); ± se is each value's sampling error"
     )
     return [
-        f"{r.a}: {num(r.value_a)} (MC se {num(r.se_a)}); {r.b}: {num(r.value_b)} "
-        f"(MC se {num(r.se_b)}); gap {num(r.gap)}; contributions sum to {num(total)}.",
-        f"Method: {how}; {r.n_samples:,} samples each, seed {r.seed}, {r.design} design, "
-        "common random numbers.",
-        "A parameter's contribution is its average effect on the statistic when it is "
-        "changed from A's value to B's, over every order of changing the parameters; "
-        "interactions are shared equally among the parameters that make them. Each "
-        "parameter's value in A and in B: attribution.csv (--out).",
+        (
+            f"{r.a}: {num(r.value_a)} (MC se {num(r.se_a)}); {r.b}: {num(r.value_b)} "
+            f"(MC se {num(r.se_b)}); gap {num(r.gap)}; contributions sum to {num(total)}."
+        ),
+        (
+            f"Method: {how}; {r.n_samples:,} samples each, seed {r.seed}, {r.design} design, "
+            "common random numbers."
+        ),
+        (
+            "A parameter's contribution is its average effect on the statistic when it is "
+            "changed from A's value to B's, over every order of changing the parameters; "
+            "interactions are shared equally among the parameters that make them. Each "
+            "parameter's value in A and in B: attribution.csv (--out)."
+        ),
     ]
 
 
@@ -599,7 +627,7 @@ def batch_command(
     files: Annotated[
         list[str],
         typer.Argument(
-            help="Scenario files, folders or quoted glob patterns (\"scenarios/*.yaml\").",
+            help='Scenario files, folders or quoted glob patterns ("scenarios/*.yaml").',
             show_default=False,
         ),
     ],
@@ -642,10 +670,11 @@ def batch_command(
         raise _usage(str(exc)) from None
     run_folder = find_run_folder(out)
     if run_folder is not None:
-        raise _usage(
+        msg = (
             f"--out {out}: inside the result folder of another run ({run_folder} holds a "
             "manifest.json); choose a folder outside it"
         )
+        raise _usage(msg)
     problem = _unwritable(out)
     if problem:
         typer.echo(f"cannot write results to {out}: {problem}", err=True)
@@ -680,7 +709,9 @@ def batch_command(
     def event(o: Outcome) -> None:
         bar.advance(task)
         if o.status == "done":
-            bar.console.print(f"done     {escape(o.job.label)} ({o.seconds:.1f} s)", soft_wrap=True)
+            bar.console.print(
+                f"done     {escape(o.job.label)} ({o.seconds:.1f} s)", soft_wrap=True
+            )
         elif o.status == "skipped":
             bar.console.print(f"skipped  {escape(o.job.label)} (up to date)", soft_wrap=True)
         else:
@@ -698,8 +729,13 @@ def batch_command(
     try:
         with bar:
             outcomes = run_batch(
-                plan, out, workers=jobs, save_samples=save_samples, on_event=event,
-                on_tick=tick, on_wait=wait,
+                plan,
+                out,
+                workers=jobs,
+                save_samples=save_samples,
+                on_event=event,
+                on_tick=tick,
+                on_wait=wait,
             )
     except KeyboardInterrupt as exc:
         outcomes = getattr(exc, "outcomes", [Outcome(j) for j in plan])
@@ -714,7 +750,9 @@ def batch_command(
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
     if rows:
         Console().print(_index_table(outcomes, rows, year))
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed", "pending")}
+    counts = {
+        s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed", "pending")
+    }
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:  # plain lines, never wrapped: file:line:col messages stay greppable
         typer.echo(f"FAILED {o.job.label} ({o.job.file}):", err=True)
@@ -757,6 +795,8 @@ def _index_table(
             for r in rows.get(o.job.label, [])
             if int(r["year"]) == year and r["statistic"] == "p50" and r["variant"] == "with_shocks"
         }
-        cells = [format_number(got[m], display_unit(m)) if m in got else "" for m in HEADLINE_METRICS]
+        cells = [
+            format_number(got[m], display_unit(m)) if m in got else "" for m in HEADLINE_METRICS
+        ]
         t.add_row(escape(o.job.label), o.status, *cells)
     return t

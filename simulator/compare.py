@@ -126,9 +126,12 @@ class Pairing:
         """Sentences for a reader: what is paired and what is not."""
         n_shared = len(self.same) + len(self.different)
         lines = [
-            f"{a} vs {b}: {n_shared} parameters in both are drawn from the same streams "
-            f"(common random numbers): {len(self.same)} with the same distribution (equal "
-            f"draws), {len(self.different)} with different distributions (paired by quantile)."
+            (
+                f"{a} vs {b}: {n_shared} parameters in both are drawn from the same streams "
+                f"(common random numbers): {len(self.same)} with the same distribution (equal "
+                f"draws), {len(self.different)} with different distributions (paired by "
+                "quantile)."
+            )
         ]
         for who, names in ((a, self.only_a), (b, self.only_b)):
             if names:
@@ -307,12 +310,12 @@ class Comparison:
     notes: tuple[str, ...] = field(default=())
 
     def difference(self, a: str, b: str, metric: str) -> FloatArray:
-        """Per-sample difference A - B, shape ``(n, len(years))``. [metric unit]"""
+        """Per-sample difference A - B [metric unit], shape ``(n, len(years))``."""
         out: FloatArray = self.values[a][metric] - self.values[b][metric]
         return out
 
     def ratio(self, a: str, b: str, metric: str) -> FloatArray:
-        """Per-sample ratio A / B (``0/0 = 1``, ``x/0 = inf``), shape ``(n, len(years))``. [-]"""
+        """Per-sample ratio A / B [-] (``0/0 = 1``, ``x/0 = inf``), shape ``(n, len(years))``."""
         return impact(self.values[a][metric], self.values[b][metric])
 
     def pair_stats(self, a: str, b: str, metric: str) -> dict[str, FloatArray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from simulator.schema import Scenario
 VALID = Path(__file__).parents[1] / "data" / "valid.yaml"
 
 
-def data(overrides: tuple[str, ...] = ()) -> dict[str, object]:
+def data(overrides: tuple[str, ...] = ()) -> dict[str, Any]:
     return resolve_scenario(VALID, overrides).data
 
 
@@ -76,7 +77,8 @@ def test_sampled_shapley_adds_up_and_is_exact_for_an_additive_game() -> None:
 
 def test_sampled_shapley_adds_up_to_the_gap_with_interactions() -> None:
     phi, se = shapley(additive_with_interaction, 5, exact_max=0, permutations=7)
-    assert se is not None and se.shape == (5,)
+    assert se is not None
+    assert se.shape == (5,)
     gap = additive_with_interaction(frozenset(range(5))) - additive_with_interaction(frozenset())
     assert math.fsum(phi) == pytest.approx(gap, rel=1e-12)
 
@@ -114,7 +116,10 @@ def test_differences_treat_equal_numbers_as_equal() -> None:
 def test_an_item_in_one_scenario_only_is_one_difference() -> None:
     a = data()
     b = data()
-    b["shocks"] = [*b["shocks"], {"name": "x", "type": "trend", "onset": 2026, "magnitude": 1.1, "applies_to": ["chat"]}]  # type: ignore[list-item]
+    b["shocks"] = [
+        *b["shocks"],
+        {"name": "x", "type": "trend", "onset": 2026, "magnitude": 1.1, "applies_to": ["chat"]},
+    ]
     (d,) = differences(a, b)
     assert d.key == "shocks.x"
     assert d.a is MISSING
@@ -130,7 +135,7 @@ def test_hybrids_take_chosen_players_from_b() -> None:
     ps = players(differences(a, b))
     h = hybrid(a, ps[1:])
     sc = Scenario.model_validate(h)
-    assert sc.chips.pue.value == 1.4  # type: ignore[union-attr]
+    assert sc.chips.pue.value == 1.4
     assert differences(hybrid(a, ps), b) == []
     assert a == data()  # not modified
 
@@ -194,7 +199,16 @@ def test_no_difference_no_gap() -> None:
 def test_an_invalid_hybrid_names_the_players_to_group() -> None:
     a = data()
     b = data()
-    b["shocks"] = [*b["shocks"], {"name": "x", "type": "trend", "onset": 2026, "magnitude": {"kind": "uniform", "low": 1.0, "high": 1.3}, "applies_to": ["chat"]}]  # type: ignore[list-item]
+    b["shocks"] = [
+        *b["shocks"],
+        {
+            "name": "x",
+            "type": "trend",
+            "onset": 2026,
+            "magnitude": {"kind": "uniform", "low": 1.0, "high": 1.3},
+            "applies_to": ["chat"],
+        },
+    ]
     b["correlations"] = [{"between": ["shocks.x.magnitude", "fleet.median_life"], "rho": 0.2}]
     with pytest.raises(AttributionError, match="--group"):
         attribute(a, b, metric="hbm_gb", year=2027, samples=200, rng=1)

@@ -50,7 +50,7 @@ def test_expand_files_refuses_patterns_that_match_nothing(pattern: str, words: s
 
 
 def test_expand_files_refuses_an_empty_folder(tmp_path: Path) -> None:
-    with pytest.raises(BatchError, match="no \\*.yaml file"):
+    with pytest.raises(BatchError, match=r"no \*\.yaml file"):
         expand_files([str(tmp_path)])
 
 
@@ -112,7 +112,9 @@ def test_run_resume_and_index(tmp_path: Path) -> None:
     out = tmp_path / "out"
     jobs = plan_batch([a, bad, b], out, samples=300, seed=1)
     events: list[tuple[str, str]] = []
-    outcomes = run_batch(jobs, out, workers=2, on_event=lambda o: events.append((o.job.label, o.status)))
+    outcomes = run_batch(
+        jobs, out, workers=2, on_event=lambda o: events.append((o.job.label, o.status))
+    )
     assert [o.status for o in outcomes] == ["done", "failed", "done"]
     assert sorted(events) == [("a", "done"), ("b", "done"), ("bad", "failed")]
     # the hash computed before the run is the one its manifest records

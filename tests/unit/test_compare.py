@@ -46,7 +46,9 @@ def test_swapping_negates_differences_and_complements_p_greater(tmp_path: Path) 
     ab = compare([a, b], samples=N, rng=5)
     ba = compare([b, a], samples=N, rng=5)
     for m in ab.metrics:
-        np.testing.assert_array_equal(ab.difference("valid", "b", m), -ba.difference("b", "valid", m))
+        np.testing.assert_array_equal(
+            ab.difference("valid", "b", m), -ba.difference("b", "valid", m)
+        )
         s_ab = ab.pair_stats("valid", "b", m)
         s_ba = ba.pair_stats("b", "valid", m)
         # P(B > A) = 1 - P(A > B) - P(A = B): counts over the same n samples.

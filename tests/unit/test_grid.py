@@ -106,7 +106,7 @@ def test_a_key_swept_twice_is_an_error() -> None:
 def test_variants_load_with_their_settings() -> None:
     (v,) = expand_grid([parse_grid("chips.pue=1.45")])
     sc = load_scenario(VALID, v.overrides)
-    assert sc.chips.pue.value == 1.45  # type: ignore[union-attr]
+    assert sc.chips.pue.value == 1.45
 
 
 def test_check_grid_locates_a_key_that_does_not_exist() -> None:
