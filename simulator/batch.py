@@ -573,6 +573,11 @@ def run_batch(
                 proc.join(10)
                 recv.close()
             if isinstance(exc, KeyboardInterrupt):
+                for o in outcomes:  # a worker may have published just before it was stopped
+                    if o.status == "pending" and is_up_to_date(
+                        out / o.job.label, o.job.inputs_sha256
+                    ):
+                        o.status = "done"
                 exc.outcomes = outcomes  # type: ignore[attr-defined]
             raise
     return outcomes

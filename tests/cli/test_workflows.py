@@ -362,3 +362,30 @@ def test_batch_killed_then_rerun_does_each_scenario_once_with_identical_results(
         m2 = json.loads((clean / n / "manifest.json").read_text())
         assert m1["inputs_sha256"] == m2["inputs_sha256"]
         assert m1["files"] == m2["files"]
+
+
+def test_batch_interrupted_by_ctrl_c_exits_130_and_rerun_finishes(tmp_path: Path) -> None:
+    names = ["i1", "i2", "i3"]
+    files = [scenario(tmp_path, n) for n in names]
+    out = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        _batch_cmd(files, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not _finished(out, names) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the batch
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: finished scenarios are kept" in err
+    with (out / "index.csv").open(encoding="utf-8") as fh:
+        statuses = {r["scenario"]: r["status"] for r in csv.DictReader(fh)}
+    assert set(statuses) == set(names)
+    assert "done" in statuses.values()
+    assert not [p for p in out.iterdir() if p.name.startswith(".jevons-") and p.is_dir()]
+    rerun = subprocess.run(
+        _batch_cmd(files, out), capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(_finished(out, names)) == set(names)
