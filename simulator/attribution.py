@@ -356,6 +356,8 @@ class Attribution:
         Samples per hybrid and the common seed.
     design : str
         Sampling design.
+    notes : tuple of str
+        What a reader must know about the pairing of the hybrids.
     """
 
     a: str
@@ -377,6 +379,7 @@ class Attribution:
     n_samples: int
     seed: int
     design: str
+    notes: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -558,6 +561,13 @@ def attribute(
     value(frozenset(range(k)))
     phi, se = shapley(value, k, exact_max=exact_max, permutations=permutations, rng=g)
     full = frozenset(range(k))
+    notes = []
+    if design == "sobol" and set(sc_a.uncertain()) != set(sc_b.uncertain()):
+        notes.append(
+            "The sobol design numbers its dimensions by the sorted parameter names, and the "
+            "scenarios have different uncertain parameters: hybrids do not share their draws, "
+            "so contributions carry Monte Carlo noise (use --method lhs or random)."
+        )
     return Attribution(
         a=labels[0],
         b=labels[1],
@@ -578,6 +588,7 @@ def attribute(
         n_samples=n,
         seed=seed,
         design=design,
+        notes=tuple(notes),
     )
 
 

@@ -652,7 +652,7 @@ def write_index(
                 o.status,
                 j.file,
                 ";".join(f"{k}={v}" for k, v in j.settings),
-                str(folder) if ok else "",
+                j.label if ok else "",  # relative to the batch folder
                 j.seed if ok else "",
                 j.samples if ok else "",
                 j.method if ok else "",

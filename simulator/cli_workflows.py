@@ -241,8 +241,8 @@ def compare_command(
     if bad:
         msg = f"--year {bad[0]}: not a year of every scenario ({cmp.years[0]}-{cmp.years[-1]})"
         raise _usage(msg)
-    table = cmp.table()
-    if as_json:
+    table = cmp.table() if as_json or out is not None else None
+    if table is not None and as_json:
         typer.echo(json_text(_compare_payload(cmp, table.to_records()), indent=None))
     else:
         console = Console()
@@ -251,7 +251,7 @@ def compare_command(
                 console.print(t)
         for line in _compare_notes(cmp, metrics, years):
             console.print(escape(line), highlight=False)
-    if out is not None:
+    if out is not None and table is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
             _write_text(out / "compare.csv", table.to_csv_string())
@@ -488,7 +488,7 @@ def attribute_command(
     else:
         console = Console()
         console.print(_attribution_table(result))
-        for line in _attribution_notes(result):
+        for line in [*_attribution_notes(result), *result.notes]:
             console.print(escape(line), highlight=False)
     if out is not None:
         problem = _unwritable(out)
@@ -526,6 +526,7 @@ def _attribution_payload(r: Attribution) -> dict[str, Any]:
         "n_samples": r.n_samples,
         "seed": r.seed,
         "design": r.design,
+        "notes": list(r.notes),
         "contributions": r.to_records(),
     }
 

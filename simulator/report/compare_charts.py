@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +31,11 @@ __all__ = ["difference_fan", "overlaid_fans", "waterfall", "write_comparison_cha
 _DPI = 120
 """Resolution of written charts. [dots/inch]"""
 _PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _safe(name: str) -> str:
+    """A file name with only letters, digits and ``._=+-`` (others become ``_``)."""
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", name)
 
 
 def _axes(figsize: tuple[float, float] = (8.0, 4.5)) -> tuple[Figure, Axes]:
@@ -205,7 +211,7 @@ def write_comparison_charts(
         for a, b in comparison.pairs:
             fig, ax = _axes()
             difference_fan(comparison, a, b, metric, ax=ax)
-            path = directory / f"difference_{a}_vs_{b}_{metric}.png"
+            path = directory / _safe(f"difference_{a}_vs_{b}_{metric}.png")
             _save(fig, path)
             written.append(path)
     return written

@@ -32,8 +32,9 @@ MENU: dict[str, st.SearchStrategy[str]] = {
         lambda m: f"{{kind: triangular, low: 3, mode: {m}, high: 8}}"
     ),
     "demand.segments.chat.elasticity.long": _num(0.3, 2.0).map(str),
-    "shocks.deepseek.magnitude": _num(1.5, 6.0).map(
-        lambda m: f"{{kind: lognormal, median: {m}, sigma: 0.5}}"
+    # P5 = median * exp(-1.645 * 0.3) >= 1.8: inside the magnitude's domain [1, 1e4]
+    "shocks.deepseek.magnitude": _num(3.0, 6.0).map(
+        lambda m: f"{{kind: lognormal, median: {m}, sigma: 0.3}}"
     ),
     "utilization.training": _num(0.2, 0.8).map(str),
     "chips.hbm_gb_per_accelerator": _num(60.0, 300.0).map(str),
