@@ -356,12 +356,21 @@ def _compare_notes(cmp: Comparison, metrics: Sequence[str], years: Sequence[int]
         finite = [g for g in gains if math.isfinite(g) and g > 0]
         if finite:
             med = float(np.median(finite))
+            m0, y0 = metrics[0], years[-1]
+            s0 = cmp.pair_stats(a, b, m0)
+            k0 = cmp.years.index(y0)
+            u0 = display_unit(m0)
+            example = (
+                f"{m0} {y0}: {format_number(float(s0['se_mean_paired'][k0]), u0)} paired "
+                f"vs {format_number(float(s0['se_mean_independent'][k0]), u0)} independent "
+                f"[{u0.label}]"
+            )
             lines.append(
                 f"Pairing gain ({a} vs {b}): common random numbers divide the standard error "
                 f"of the mean difference by {math.sqrt(med):.2f} against independent runs of "
                 f"the same size (median over the metrics and years shown; range "
-                f"{math.sqrt(min(finite)):.2f} to {math.sqrt(max(finite)):.2f}): each paired "
-                f"sample is worth {med:.1f} independent ones. "
+                f"{math.sqrt(min(finite)):.2f} to {math.sqrt(max(finite)):.2f}; e.g. "
+                f"{example}): each paired sample is worth {med:.1f} independent ones. "
                 "SE gain = sqrt(var A + var B) / sd(A - B)."
             )
         elif gains and all(g == math.inf for g in gains):

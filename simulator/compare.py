@@ -143,9 +143,11 @@ class Pairing:
                     "paired away and stays in the difference."
                 )
         if self.recoupled:
+            shown = ", ".join(self.recoupled[:4]) + (", ..." if len(self.recoupled) > 4 else "")
             lines.append(
                 f"{len(self.recoupled)} parameters are correlated differently in the two "
-                "scenarios: the copula changes their draws, which weakens their pairing."
+                f"scenarios ({shown}): the copula changes their draws, which weakens their "
+                "pairing."
             )
         if self.design_breaks_pairing:
             lines.append(
