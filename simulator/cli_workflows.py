@@ -74,11 +74,21 @@ GridOption = Annotated[
 SamplesOption = Annotated[
     int | None,
     typer.Option(
-        "--samples", "-n", min=1, max=10_000_000, help="Monte Carlo samples.", show_default=False
+        "--samples",
+        "-n",
+        min=1,
+        max=10_000_000,
+        help="Monte Carlo samples per scenario (default: the first scenario's).",
+        show_default=False,
     ),
 ]
 SeedOption = Annotated[
-    int | None, typer.Option(min=0, help="Root seed, common to all.", show_default=False)
+    int | None,
+    typer.Option(
+        min=0,
+        help="Root seed, common to all (default: the first scenario's sampling.seed).",
+        show_default=False,
+    ),
 ]
 MethodOption = Annotated[
     Method | None,
@@ -637,6 +647,7 @@ def batch_command(
     files: Annotated[
         list[str],
         typer.Argument(
+            metavar="FILES_OR_GLOBS...",
             help='Scenario files, folders or quoted glob patterns ("scenarios/*.yaml").',
             show_default=False,
         ),
@@ -651,8 +662,26 @@ def batch_command(
         int, typer.Option("--jobs", "-j", min=1, max=256, help="Scenarios run at a time.")
     ] = 1,
     grid: GridOption = None,
-    samples: SamplesOption = None,
-    seed: SeedOption = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            min=1,
+            max=10_000_000,
+            help="Monte Carlo samples (default: each scenario's sampling.samples).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Root seed (default: each scenario's sampling.seed, else the batch's own, "
+            "kept in OUT/batch.json).",
+            show_default=False,
+        ),
+    ] = None,
     method: MethodOption = None,
     overrides: SetOption = None,
     save_samples: Annotated[
