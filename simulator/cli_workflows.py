@@ -647,7 +647,7 @@ def batch_command(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILES_OR_GLOBS...",
+            metavar="FILES_OR_GLOBS",
             help='Scenario files, folders or quoted glob patterns ("scenarios/*.yaml").',
             show_default=False,
         ),
