@@ -180,3 +180,22 @@ def test_all_pairs_and_default_pairs(tmp_path: Path) -> None:
         ("valid", "c"),
         ("b", "c"),
     )
+
+
+def test_a_segment_in_one_scenario_only_is_explained(tmp_path: Path) -> None:
+    b_path = child(
+        tmp_path,
+        "b",
+        "demand:\n  segments:\n"
+        "    - name: chat\n      share: 0.5\n"
+        "    - name: agents\n      kind: inference\n      share: 0.1\n      growth: 1.8\n"
+        "      elasticity: {kind: uniform, low: 0.5, high: 1.5}\n",
+    )
+    cmp = compare([entry(VALID), entry(b_path)], samples=N, rng=4)
+    assert "compute.agents" not in cmp.metrics
+    assert "compute.chat" in cmp.metrics
+    assert any("compute.agents" in n for n in cmp.notes)
+    p = cmp.pairings[("valid", "b")]
+    # one elasticity value is one parameter (short aliases long; Scenario.canonical)
+    assert p.only_b == ("demand.segments.agents.elasticity.long",)
+    assert p.only_a == ()
