@@ -57,6 +57,7 @@ from simulator.report.tables import HEADLINE_METRICS, default_years
 from simulator.report.units import display_unit, format_number, format_ratio
 from simulator.report.writers import json_text
 from simulator.result import VARIANTS
+from simulator.summary import quantiles
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT)."""
@@ -300,7 +301,10 @@ def _compare_payload(cmp: Comparison, records: list[dict[str, Any]]) -> dict[str
 
 
 def _interval(x: np.ndarray[Any, Any], k: int, fmt: Any) -> str:
-    q = np.quantile(x[:, k], (0.05, 0.5, 0.95))
+    try:
+        q = quantiles(x[:, k], (0.05, 0.5, 0.95))
+    except ValueError:  # -inf: a difference of infinite ratios
+        return "n/a"
     return f"{fmt(q[1])} [{fmt(q[0])}, {fmt(q[2])}]"
 
 
@@ -334,7 +338,7 @@ def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[
             p.add_row(
                 str(y),
                 _interval(cmp.difference(a, b, metric), k, num),
-                format_ratio(float(np.quantile(cmp.ratio(a, b, metric)[:, k], 0.5))),
+                format_ratio(float(quantiles(cmp.ratio(a, b, metric)[:, k], (0.5,))[0])),
                 f"{s['p_greater'][k]:.3f} ± {s['se_p_greater'][k]:.3f}",
                 _gain(float(s["efficiency"][k])),
             )

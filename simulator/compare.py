@@ -242,6 +242,23 @@ def pair_statistics(a: FloatArray, b: FloatArray) -> dict[str, FloatArray]:
     }
 
 
+def _describe(x: FloatArray, probs: Sequence[float]) -> dict[str, FloatArray]:
+    """:func:`describe`, with NaN statistics for the years where it is undefined (``-inf``)."""
+    try:
+        return describe(x, probs=probs)
+    except ValueError:
+        names = list(describe(np.zeros((2, 1)), probs=probs))
+        out = {k: np.full(x.shape[1:], np.nan) for k in names}
+        for j in range(x.shape[1]):
+            try:
+                col = describe(x[:, j], probs=probs)
+            except ValueError:
+                continue
+            for k in names:
+                out[k][j] = col[k]
+        return out
+
+
 def _rows(
     label: str, variant: str, stats: Mapping[str, Mapping[str, FloatArray]], years: Sequence[int]
 ) -> SummaryTable:
@@ -312,8 +329,14 @@ class Comparison:
     notes: tuple[str, ...] = field(default=())
 
     def difference(self, a: str, b: str, metric: str) -> FloatArray:
-        """Per-sample difference A - B [metric unit], shape ``(n, len(years))``."""
-        out: FloatArray = self.values[a][metric] - self.values[b][metric]
+        """Per-sample difference A - B [metric unit], shape ``(n, len(years))``.
+
+        Equal values give exactly 0, infinite ones included (``impact`` ratios can be
+        ``inf``); ``inf - x`` is ``inf`` and ``x - inf`` is ``-inf``.
+        """
+        x, y = self.values[a][metric], self.values[b][metric]
+        with np.errstate(invalid="ignore"):
+            out: FloatArray = np.where(x == y, 0.0, x - y)
         return out
 
     def ratio(self, a: str, b: str, metric: str) -> FloatArray:
@@ -353,8 +376,8 @@ class Comparison:
             parts.append(_rows(label, self.variant, stats, self.years))
         for a, b in self.pairs:
             pair = f"{a} vs {b}"
-            diff = {m: describe(self.difference(a, b, m), probs=probs) for m in chosen}
-            ratio = {m: describe(self.ratio(a, b, m), probs=probs) for m in chosen}
+            diff = {m: _describe(self.difference(a, b, m), probs) for m in chosen}
+            ratio = {m: _describe(self.ratio(a, b, m), probs) for m in chosen}
             paired = {m: self.pair_stats(a, b, m) for m in chosen}
             parts.append(_rows(pair, "difference", diff, self.years))
             parts.append(_rows(pair, "ratio", ratio, self.years))

@@ -199,3 +199,31 @@ def test_a_segment_in_one_scenario_only_is_explained(tmp_path: Path) -> None:
     # one elasticity value is one parameter (short aliases long; Scenario.canonical)
     assert p.only_b == ("demand.segments.agents.elasticity.long",)
     assert p.only_a == ()
+
+
+def test_infinite_values_difference_and_table() -> None:
+    # impact ratios can be +inf (x / 0): equal infinities differ by exactly 0, and a -inf
+    # difference leaves its statistics undefined (NaN) instead of failing the table.
+    from simulator.compare import Comparison
+
+    a = np.array([[np.inf, 1.0], [np.inf, 2.0], [1.0, 3.0]])
+    b = np.array([[np.inf, 1.0], [2.0, 1.0], [np.inf, 1.0]])
+    cmp = Comparison(
+        labels=("a", "b"),
+        years=(2024, 2025),
+        metrics=("m",),
+        variant="impact",
+        n_samples=3,
+        seed=0,
+        method="random",
+        values={"a": {"m": a}, "b": {"m": b}},
+        pairs=(("a", "b"),),
+        pairings={},
+    )
+    d = cmp.difference("a", "b", "m")
+    assert d[0, 0] == 0.0
+    assert d[1, 0] == np.inf
+    assert d[2, 0] == -np.inf
+    t = cmp.table()
+    assert np.isnan(t.value("difference", "m", 2024, "p50"))
+    assert t.value("difference", "m", 2025, "p50") == 1.0
