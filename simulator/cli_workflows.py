@@ -42,6 +42,7 @@ from simulator.batch import (
 )
 from simulator.cli import Method, SetOption, _fail, _LazyProgress, _unwritable, _write_bytes, app
 from simulator.compare import Comparison, Entry, compare
+from simulator.engine import package_versions
 from simulator.errors import (
     EXIT_OUTPUT_ERROR,
     EXIT_SCENARIO_ERROR,
@@ -294,6 +295,7 @@ def _compare_payload(cmp: Comparison, records: list[dict[str, Any]]) -> dict[str
         "n_samples": cmp.n_samples,
         "seed": cmp.seed,
         "method": cmp.method,
+        "versions": package_versions(),
         "notes": list(cmp.notes),
         "columns": ["scenario", "variant", "metric", "year", "statistic", "value"],
         "records": records,
@@ -549,6 +551,7 @@ def _attribution_payload(r: Attribution) -> dict[str, Any]:
         "n_samples": r.n_samples,
         "seed": r.seed,
         "design": r.design,
+        "versions": package_versions(),
         "notes": list(r.notes),
         "contributions": r.to_records(),
     }
