@@ -340,12 +340,19 @@ def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[
             p.add_row(
                 str(y),
                 _interval(cmp.difference(a, b, metric), k, num),
-                format_ratio(float(quantiles(cmp.ratio(a, b, metric)[:, k], (0.5,))[0])),
+                _median_ratio(cmp.ratio(a, b, metric)[:, k]),
                 f"{s['p_greater'][k]:.3f} ± {s['se_p_greater'][k]:.3f}",
                 _gain(float(s["efficiency"][k])),
             )
         tables.append(p)
     return tables
+
+
+def _median_ratio(x: np.ndarray[Any, Any]) -> str:
+    try:
+        return format_ratio(float(quantiles(x, (0.5,))[0]))
+    except ValueError:  # -inf: a negative value over zero (an impact given as a difference)
+        return "n/a"
 
 
 def _gain(efficiency: float) -> str:

@@ -72,7 +72,7 @@ PAIR_STATISTICS: tuple[str, ...] = (
 ``se_mean_paired``: ``sd(A - B) / sqrt(n)`` [metric unit]; ``se_mean_independent``:
 ``sqrt(var A + var B) / sqrt(n)``, what independent runs would give [metric unit];
 ``efficiency``: ``(se_mean_independent / se_mean_paired) ** 2``, independent samples each
-paired sample is worth [-] (``inf`` when the difference has no variance).
+paired sample is worth [-] (``inf`` when the difference has no variance: no row in tables).
 """
 
 
@@ -278,13 +278,18 @@ def _rows(
             yrs += list(years)
             sta += [name] * k
             vals.append(np.asarray(arr, dtype=np.float64).reshape(k))
+    values = np.concatenate(vals) if vals else np.empty(0)
+    # As in summarize: a statistic that is not a finite number is undefined and has no row
+    # (a -inf difference's moments, an infinite ratio quantile, the efficiency of a pair
+    # whose difference is zero on every sample).
+    keep = np.flatnonzero(np.isfinite(values)).tolist()
     return SummaryTable(
-        scenarios=tuple(scen),
-        variants=tuple(var),
-        metrics=tuple(met),
-        years=tuple(yrs),
-        statistics=tuple(sta),
-        values=np.concatenate(vals) if vals else np.empty(0),
+        scenarios=tuple(scen[i] for i in keep),
+        variants=tuple(var[i] for i in keep),
+        metrics=tuple(met[i] for i in keep),
+        years=tuple(yrs[i] for i in keep),
+        statistics=tuple(sta[i] for i in keep),
+        values=values[keep],
     )
 
 
@@ -351,6 +356,9 @@ class Comparison:
         self, metrics: Sequence[str] | None = None, *, probs: Sequence[float] = DEFAULT_PROBS
     ) -> SummaryTable:
         """The comparison as a tidy table (MODEL.md §9 columns), every common year.
+
+        Every value is a finite number: a statistic that is undefined or infinite has no
+        row (as in :func:`simulator.summary.summarize`).
 
         Rows, in order: each scenario's statistics (variant = the compared variant, as
         :func:`simulator.summary.describe` gives them); then for each pair, with

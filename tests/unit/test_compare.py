@@ -203,7 +203,7 @@ def test_a_segment_in_one_scenario_only_is_explained(tmp_path: Path) -> None:
 
 def test_infinite_values_difference_and_table() -> None:
     # impact ratios can be +inf (x / 0): equal infinities differ by exactly 0, and a -inf
-    # difference leaves its statistics undefined (NaN) instead of failing the table.
+    # difference leaves its statistics undefined (no row) instead of failing the table.
     from simulator.compare import Comparison
 
     a = np.array([[np.inf, 1.0], [np.inf, 2.0], [1.0, 3.0]])
@@ -225,5 +225,7 @@ def test_infinite_values_difference_and_table() -> None:
     assert d[1, 0] == np.inf
     assert d[2, 0] == -np.inf
     t = cmp.table()
-    assert np.isnan(t.value("difference", "m", 2024, "p50"))
+    assert np.isfinite(t.values).all()
+    with pytest.raises(KeyError):  # undefined: no row
+        t.value("difference", "m", 2024, "p50")
     assert t.value("difference", "m", 2025, "p50") == 1.0
