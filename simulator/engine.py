@@ -9,7 +9,6 @@ compute in any order, and the result never depends on how blocks are scheduled.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +21,8 @@ from numpy.typing import NDArray
 
 from simulator._typing import Array
 from simulator.errors import SimulationError
-from simulator.model import evaluate, metric_names
+from simulator.metrics import IMPACT_AS_DIFFERENCE
+from simulator.model import evaluate_pair, metric_names
 from simulator.model.inputs import (
     ChipInputs,
     FleetInputs,
@@ -32,8 +32,8 @@ from simulator.model.inputs import (
 )
 from simulator.result import SimulationResult
 from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
-from simulator.schema import FromGrowth, Scenario
-from simulator.schema.scenario import PATH_DOMAINS, Adoption
+from simulator.schema import Scenario
+from simulator.schema.scenario import Adoption
 from simulator.summary import QuestionAnswer, exceedance, impact
 
 _DEFAULT_ADOPTION = Adoption()
@@ -140,15 +140,14 @@ def simulate(
         inputs = build_inputs(scenario, draws, xp=xp)
         # Overflow is reported by _check_finite below, with where it happened.
         with np.errstate(over="ignore", invalid="ignore"):
-            with_shocks = evaluate(inputs)
-            without = evaluate(dataclasses.replace(inputs, shocks=()))
+            with_shocks, without = evaluate_pair(inputs)
         for m in names:
             a, b = _to_numpy(with_shocks[m]), _to_numpy(without[m])
             _check_finite(m, a, "with the shocks", years, int(offsets[i]))
             _check_finite(m, b, "without the shocks", years, int(offsets[i]))
             out["with_shocks"][m][rows] = a
             out["counterfactual"][m][rows] = b
-            out["impact"][m][rows] = impact(a, b)
+            out["impact"][m][rows] = a - b if m in IMPACT_AS_DIFFERENCE else impact(a, b)
         return sizes[i]
 
     if workers == 1 or len(todo) == 1:
@@ -206,12 +205,9 @@ def build_inputs(
         return a if xp is None else xp.asarray(a)
 
     def path(where: str, spec: Any, on: Sequence[int] = years) -> Array:
-        values = path_values(spec, draws, where, on, base, end)
-        if isinstance(spec, FromGrowth):
-            # Geometric growth saturates at the parameter's domain (utilization <= 1 ...).
-            domain = PATH_DOMAINS[where.rsplit(".", 1)[-1]]
-            values = np.clip(values, domain.low, domain.high)
-        return put(values)
+        # Paths never leave their domain: the schema refuses a {from, value, growth}
+        # path that can (Scenario._path_domain_problems), so nothing is clipped here.
+        return put(path_values(spec, draws, where, on, base, end))
 
     segments = []
     for s in scenario.demand.segments:
@@ -269,6 +265,12 @@ def build_inputs(
             None
             if scenario.fleet.supply_cap is None
             else path("fleet.supply_cap", scenario.fleet.supply_cap)
+        ),
+        order_lead=put(draws["fleet.order_lead"]),
+        power_cap=(
+            None
+            if scenario.fleet.power_cap is None
+            else path("fleet.power_cap", scenario.fleet.power_cap)
         ),
     )
     c = scenario.chips

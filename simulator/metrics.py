@@ -26,6 +26,11 @@ METRIC_UNITS: dict[str, str] = {
 }
 """Every fixed metric name and its canonical unit; ``compute.<segment>`` is in FLOP."""
 
+IMPACT_AS_DIFFERENCE: frozenset[str] = frozenset({"idle_h100e", "unmet_h100e"})
+"""Metrics whose ``impact`` is the paired difference ``with - without`` (in the metric's
+unit), not the ratio: both are 0 on most paths, where a ratio is 0/0 or x/0 and says
+nothing a strategist can use. Every other metric's impact is ``with / without`` [-]."""
+
 SEGMENT_METRIC_PREFIX = "compute."
 """Prefix of the per-segment compute metrics, ``compute.<segment>``."""
 

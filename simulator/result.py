@@ -35,7 +35,9 @@ class SimulationResult:
         Samples per random-stream block (part of the reproducibility contract).
     with_shocks, counterfactual, impact : dict of str to ndarray, shape (n, T + 1)
         Metric name to per-sample paths, in canonical units (MODEL.md §1, §9).
-        ``impact = with_shocks / counterfactual`` per sample (``0/0 = 1``).
+        ``impact = with_shocks / counterfactual`` per sample (``0/0 = 1``), except for
+        the metrics of :data:`simulator.metrics.IMPACT_AS_DIFFERENCE` (``idle_h100e``,
+        ``unmet_h100e``), whose impact is the difference ``with_shocks - counterfactual``.
     timings : dict of str to float
         Wall-clock seconds spent in each stage.
     versions : dict of str to str

@@ -580,6 +580,9 @@ def summarize(
     -------
     table : SummaryTable
         Rows ordered by variant, metric, statistic (as :func:`describe` orders them), year.
+        Every value is a finite number: a statistic that is undefined has no row (the
+        mean and sd of an impact ratio with an infinite sample, its ``+inf`` quantiles,
+        and the standard errors of a one-sample run; MODEL.md §7).
 
     Raises
     ------
@@ -622,11 +625,13 @@ def summarize(
                 col_stat.extend([name] * n_years)
             chunks.append(np.stack([stats[name] for name in names]).ravel())
     values = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.float64)
+    # A statistic that is not a finite number is undefined (MODEL.md §7): it has no row.
+    keep = np.flatnonzero(np.isfinite(values)).tolist()
     return SummaryTable(
-        scenarios=(scenario,) * len(values),
-        variants=tuple(col_variant),
-        metrics=tuple(col_metric),
-        years=tuple(col_year),
-        statistics=tuple(col_stat),
-        values=values,
+        scenarios=(scenario,) * len(keep),
+        variants=tuple(col_variant[i] for i in keep),
+        metrics=tuple(col_metric[i] for i in keep),
+        years=tuple(col_year[i] for i in keep),
+        statistics=tuple(col_stat[i] for i in keep),
+        values=values[keep],
     )

@@ -2,8 +2,10 @@
 
 :func:`reference_evaluate` computes every metric of MODEL.md §9 for ONE sample of a
 :class:`~simulator.model.inputs.ModelInputs`, with nothing but ``math`` and loops,
-written straight from the equations of MODEL.md §2-§5 so that it can be read against
-the page line by line. It is deliberately independent of the vectorized model in
+written straight from the equations of MODEL.md (version 2) §2-§5 so that it can be
+read against the page line by line: the per-increment elasticity clock (§2), the order
+lead ``phi`` and the power cap (§4), and ``idle``/``unmet`` comparing the installed
+fleet with demand (§4). It is deliberately independent of the vectorized model in
 ``simulator.model``: the property test ``tests/property/test_oracle.py`` checks that
 the two agree.
 
@@ -14,17 +16,70 @@ Index conventions (MODEL.md §1, §4, §5):
   vintage ``v <= 0`` is column ``v + V - 1`` of ``fleet.initial_vintages``.
 - The chip paths have ``V - 1 + T + 1`` columns starting at vintage ``-(V - 1)``, so
   the chip parameter of year ``v`` is column ``v + V - 1``.
+
+Version-2 fleet inputs (the contract with ``simulator.model.inputs.FleetInputs``):
+``order_lead`` (shape ``(n,)``, ``phi`` in [0, 1]; None means 0) and ``power_cap``
+(shape ``(n, T + 1)`` [W], column 0 ignored; None means no cap). They are read with
+``getattr`` so that the oracle also runs on a ``FleetInputs`` that predates them;
+:func:`with_fleet_v2` attaches them to any ``FleetInputs``.
+
+The counterfactual is evaluated by passing the same inputs with ``shocks=()``: then
+``K = K^B`` and the order forecast is ``K^B`` exactly (MODEL.md §4).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+from simulator._typing import Array
 from simulator.constants import F_REF, SECONDS_PER_YEAR
-from simulator.model.inputs import ModelInputs
+from simulator.model.inputs import FleetInputs, ModelInputs
 
 Y = SECONDS_PER_YEAR
 """Seconds per year ``Y`` (MODEL.md §1)."""
+
+_V2_FIELDS = ("order_lead", "power_cap")
+
+
+@dataclasses.dataclass(frozen=True)
+class _FleetInputsV2(FleetInputs):
+    """``FleetInputs`` with the version-2 fields, for a core that predates them."""
+
+    order_lead: Array | None = None
+    power_cap: Array | None = None
+
+
+def with_fleet_v2(
+    fleet: FleetInputs, *, order_lead: Array | None, power_cap: Array | None
+) -> FleetInputs:
+    """``fleet`` with the version-2 fields ``order_lead`` and ``power_cap`` set.
+
+    Uses ``FleetInputs``'s own fields where it has them (the agreed contract);
+    otherwise returns a subclass that carries them, which the oracle reads and a
+    version-1 core ignores.
+
+    Parameters
+    ----------
+    fleet : FleetInputs
+        Any fleet inputs.
+    order_lead : array, shape (n,), or None
+        Order lead ``phi`` in [0, 1]; None means 0. [-]
+    power_cap : array, shape (n, T + 1), or None
+        Cap ``P_max(k)`` on the installed fleet's average power draw; column 0 is
+        ignored; None means no cap. [W]
+
+    Returns
+    -------
+    FleetInputs
+        A copy of ``fleet`` with both fields set.
+    """
+    extra: dict[str, Array | None] = {"order_lead": order_lead, "power_cap": power_cap}
+    names = {f.name for f in dataclasses.fields(FleetInputs)}
+    if all(name in names for name in _V2_FIELDS):
+        return dataclasses.replace(fleet, **extra)
+    base = {f.name: getattr(fleet, f.name) for f in dataclasses.fields(FleetInputs)}
+    return _FleetInputsV2(**base, **extra)
 
 
 def reference_evaluate(inputs: ModelInputs, sample: int) -> dict[str, list[float]]:
@@ -99,20 +154,27 @@ def reference_evaluate(inputs: ModelInputs, sample: int) -> dict[str, list[float
         a = float(seg.adjustment[i])
         return e_long + (e_short - e_long) * math.exp(-tau / a)
 
-    # ---- §2 physical compute: C_s(k) = B_s(k) prod_{m ∋ s} X_m(k)^(pi_s eps_s(k-k_m) - 1)
+    # ---- §2 log efficiency gain l_s(k) = sum_{m ∋ s} ln X_m(k) (0 in the base year) ------
+    def ell(s: int, k: int) -> float:
+        total = 0.0
+        for m, shock in enumerate(shocks):
+            if s in shock.segments and k >= shock.onset:
+                total += math.log(X(m, k))
+        return total
+
+    # ---- §2 physical compute, the per-increment elasticity clock:
+    #   ln C_s(k) = ln B_s(k) - l_s(k) + pi_s sum_{j=1..k} dl_s(j) eps_s(k - j),
+    #   dl_s(j) = l_s(j) - l_s(j-1). Written as C = B exp(...), so that B = 0 gives 0.
     C: list[list[float]] = []
     for s, seg in enumerate(segments):
         pi = float(seg.pass_through[i])
+        ls = [ell(s, k) for k in range(T + 1)]
         path = []
         for k in range(T + 1):
-            value = B[s][k]
-            for m, shock in enumerate(shocks):
-                if s not in shock.segments:
-                    continue
-                if k < shock.onset:
-                    continue  # X_m(k) = 1 before onset: the factor is 1
-                value *= math.pow(X(m, k), pi * eps(s, k - shock.onset) - 1.0)
-            path.append(value)
+            response = 0.0
+            for j in range(1, k + 1):
+                response += (ls[j] - ls[j - 1]) * eps(s, k - j)
+            path.append(B[s][k] * math.exp(-ls[k] + pi * response))
         C.append(path)
 
     # ---- §9 compute metrics: segments sum to kinds, kinds to the total -------------------
@@ -128,11 +190,36 @@ def reference_evaluate(inputs: ModelInputs, sample: int) -> dict[str, list[float
     inference_share = [compute_inference[k] / compute_total[k] for k in range(T + 1)]
 
     # ---- §3 required capacity: K_kind(k) = sum_{s in kind} C_s(k) / (u_kind(k) F_ref Y) --
-    K = []
-    for k in range(T + 1):
-        K_training = compute_training[k] / (u("training", k) * F_REF * Y)
-        K_inference = compute_inference[k] / (u("inference", k) * F_REF * Y)
-        K.append(K_training + K_inference)
+    def capacity(paths: list[list[float]], k: int) -> float:
+        training = 0.0
+        inference = 0.0
+        for s, seg in enumerate(segments):
+            if seg.kind == "training":
+                training += paths[s][k]
+            else:
+                inference += paths[s][k]
+        return training / (u("training", k) * F_REF * Y) + inference / (
+            u("inference", k) * F_REF * Y
+        )
+
+    K = [capacity(C, k) for k in range(T + 1)]
+    # K^B(k): the counterfactual's required capacity, from the baseline B (§4 order lead)
+    KB = [capacity(B, k) for k in range(T + 1)]
+
+    # ---- §5 chip paths, per year of shipment v (needed by the power cap of §4) ---------
+    def chip(path_name: str, v: int) -> float:
+        return float(getattr(chips, path_name)[i, v + V - 1])
+
+    # units(v) = Q_v / p(v): the initial vintages' now, the new ones as they ship
+    units: dict[int, float] = {}
+    for v in range(-(V - 1), 1):
+        units[v] = Q[v] / chip("h100e_per_unit", v)
+
+    # ---- §4 version-2 fleet parameters: order lead phi (None: 0), power cap (None: none)
+    order_lead = getattr(fleet, "order_lead", None)
+    power_cap = getattr(fleet, "power_cap", None)
+    phi = 0.0 if order_lead is None else float(order_lead[i])
+    counterfactual = len(shocks) == 0
 
     # ---- §4 fleet stock-flow -----------------------------------------------------------
     # Base year observed: I(0) = K_0, Q_0 = base-year vintage, idle(0) = unmet(0) = 0.
@@ -140,27 +227,50 @@ def reference_evaluate(inputs: ModelInputs, sample: int) -> dict[str, list[float
     idle = [0.0]
     unmet = [0.0]
     for k in range(1, T + 1):
+        # K^(k) = (1 - phi) K(k) + phi K(k-1) K^B(k) / K^B(k-1)  (K^B(k-1) = 0: K^B(k));
+        # in the counterfactual K^ = K^B exactly.
+        if counterfactual:
+            K_hat = KB[k]
+        else:
+            forecast = KB[k] if KB[k - 1] == 0.0 else K[k - 1] * KB[k] / KB[k - 1]
+            K_hat = (1.0 - phi) * K[k] + phi * forecast
         # O(k) = sum_{v<k} Q_v S(k - v)
         O = 0.0
         for v in range(-(V - 1), k):
             O += Q[v] * S(k - v)
-        D = max(K[k] - O, 0.0)
+        # D(k) = max(K^(k) - O(k), 0)
+        D = max(K_hat - O, 0.0)
         Q_max = math.inf if fleet.supply_cap is None else float(fleet.supply_cap[i, k])
-        Q[k] = min(D, Q_max)
+        # P_O(k) = sum_{v<k} units(v) S(k - v) w(v) load(k) PUE(k)
+        # Q_pow(k) = max(P_max(k) - P_O(k), 0) p(k) / (w(k) load(k) PUE(k));
+        # infinite with no power cap or where w(k) load(k) PUE(k) = 0
+        per_unit = chip("system_power", k) * chip("load", k) * chip("pue", k)
+        if power_cap is None or per_unit == 0.0:
+            Q_pow = math.inf
+        else:
+            P_O = 0.0
+            for v in range(-(V - 1), k):
+                P_O += (
+                    units[v]
+                    * S(k - v)
+                    * chip("system_power", v)
+                    * chip("load", k)
+                    * chip("pue", k)
+                )
+            P_max = float(power_cap[i, k])
+            Q_pow = max(P_max - P_O, 0.0) * chip("h100e_per_unit", k) / per_unit
+        # Q_k = min(D(k), Q_max(k), Q_pow(k))
+        Q[k] = min(D, Q_max, Q_pow)
+        units[k] = Q[k] / chip("h100e_per_unit", k)
+        # I(k) = O(k) + Q_k
         installed.append(O + Q[k])
-        idle.append(max(O - K[k], 0.0))
-        unmet.append(D - Q[k])
+        # idle(k) = max(Q_k - (K(k) - O(k)), 0); unmet(k) = max((K(k) - O(k)) - Q_k, 0)
+        idle.append(max(Q[k] - (K[k] - O), 0.0))
+        unmet.append(max((K[k] - O) - Q[k], 0.0))
     shipments = [Q[k] for k in range(T + 1)]
 
     # ---- §5 chips, HBM, money and power ------------------------------------------------
-    def chip(path_name: str, v: int) -> float:
-        return float(getattr(chips, path_name)[i, v + V - 1])
-
-    # units(v) = Q_v / p(v), for every vintage v = -(V-1)..T
-    units: dict[int, float] = {}
-    for v in range(-(V - 1), T + 1):
-        units[v] = Q[v] / chip("h100e_per_unit", v)
-
+    # units(v) = Q_v / p(v) for every vintage v = -(V-1)..T: set in the recursion above
     shipments_units = []
     hbm_gb = []
     accelerator_revenue = []

@@ -90,6 +90,8 @@ def model_inputs(
     min_vintages: int = 1,
     max_vintages: int = 6,
     supply_cap: bool | None = None,
+    order_lead: bool | None = None,
+    power_cap: bool | None = None,
 ) -> ModelInputs:
     """Random valid :class:`ModelInputs` for ``n`` samples (drawn 1-4 when None).
 
@@ -99,7 +101,10 @@ def model_inputs(
     valid values (elasticity 0, magnitude 1, ceiling 0 or 1, pass-through 0 or 1,
     median life 1 year, ``T = 1``); a supply cap absent or present (``supply_cap``
     None draws either; present caps are scaled to the base fleet, often binding, and
-    can be 0); ``V`` initial vintages with a positive sum; positive chip paths with
+    can be 0); an order lead ``phi`` absent or present (0, 1 or between; ``order_lead``
+    None draws either); a power cap absent or present (``power_cap`` None draws either;
+    present caps are scaled to the base-year fleet's power draw, often binding, and can
+    be 0); ``V`` initial vintages with a positive sum; positive chip paths with
     ``capex_share`` and ``load`` in (0.01, 1], ``pue >= 1``; utilization in (0.01, 1].
     Magnitudes are realistic (vintages 1e5-1e7 H100e, growth 0.5-5 per year) so every
     output is finite.
@@ -203,6 +208,23 @@ def model_inputs(
         load=_path(draw, n, cols, 0.01, 1.0, exclude_min=True),
     )
 
+    # ---- order lead and power cap (MODEL.md §4, version 2) -----------------------------
+    has_lead = draw(st.booleans()) if order_lead is None else order_lead
+    lead: Float64Array | None = None
+    if has_lead:
+        lead = _array(draw, (n,), st.one_of(st.just(0.0), st.just(1.0), _floats(0.0, 1.0)))
+    has_power_cap = draw(st.booleans()) if power_cap is None else power_cap
+    power: Float64Array | None = None
+    if has_power_cap:
+        # scale the cap to the base-year fleet's draw, so that it binds in some years
+        lam = median_life / np.log(2.0) ** (1.0 / shape)
+        ages = np.arange(V - 1, -1, -1, dtype=np.float64)[None, :]
+        alive = np.exp(-((ages / lam[:, None]) ** shape[:, None]))
+        watts = vintages / chips.h100e_per_unit[:, :V] * chips.system_power[:, :V]
+        p0 = (watts * alive).sum(axis=1) * chips.load[:, V - 1] * chips.pue[:, V - 1]
+        factor = _array(draw, (n, T + 1), _sometimes(0.0, _floats(0.0, 30.0)))
+        power = factor * p0[:, None]
+
     return ModelInputs(
         years=years,
         segments=tuple(segments),
@@ -214,6 +236,8 @@ def model_inputs(
             median_life=median_life,
             shape=shape,
             supply_cap=cap,
+            order_lead=lead,
+            power_cap=power,
         ),
         chips=chips,
     )
@@ -334,6 +358,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "training": (0.05, 1.0),
     "inference": (0.05, 1.0),
     "supply_cap": (1e5, 5e7),
+    "order_lead": (0.0, 1.0),
+    "power_cap": (1e8, 1e11),
     "h100e_per_accelerator": (0.3, 5.0),
     "hbm_gb_per_accelerator": (10.0, 400.0),
     "asp": (5e3, 8e4),
@@ -515,8 +541,10 @@ def paths(
     paths, which with more than one anchor always start at or before it, else
     ``base_year`` on. ``extremes`` apply to constant paths only.
     """
-    chip = name not in ("growth", "training", "inference", "supply_cap")
+    chip = name not in ("growth", "training", "inference", "supply_cap", "power_cap")
     start = first_year if chip else base_year
+    # a power cap is given from the first projection year on (never extrapolated back)
+    latest_start = base_year + 1 if name == "power_cap" else end_year
     form = draw(st.sampled_from(list(forms)))
     if form == "constant":
         return draw(scalar_params(name, extremes=extremes))
@@ -525,6 +553,8 @@ def paths(
         if chip and len(years) > 1 and min(years) > first_year:
             years[0] = draw(st.integers(first_year - 3, first_year))
             years = sorted(set(years))
+        if min(years) > latest_start:
+            years = sorted({*years, draw(st.integers(start, latest_start))})
         interpolate = draw(st.sampled_from([None, "log", "linear"]))
         out: dict[str, Any] = {"anchors": {y: draw(scalar_params(name)) for y in sorted(years)}}
         if interpolate is not None:
@@ -535,10 +565,25 @@ def paths(
             "start": draw(scalar_params(name)),
             "end": draw(scalar_params(name)),
         }
+    # A {from, value, growth} path may not leave its domain (the schema refuses it):
+    # fields bounded above (utilization, load, capex share, baseline growth) only shrink,
+    # PUE (>= 1) only grows, each with a bounded growth; the rest grow or shrink freely.
+    domain = PATH_DOMAINS[name]
+    growth: Any
+    if math.isfinite(domain.high):
+        growth = draw(
+            st.one_of(_floats(0.9, 1.0), st.just({"kind": "uniform", "low": 0.9, "high": 1.0}))
+        )
+    elif domain.low >= 1.0:
+        growth = draw(
+            st.one_of(_floats(1.0, 1.1), st.just({"kind": "uniform", "low": 1.0, "high": 1.1}))
+        )
+    else:
+        growth = draw(distributions(POSITIVE, low=0.9, high=1.1))
     return {
-        "from": draw(st.integers(start - 2, end_year)),
+        "from": draw(st.integers(start - 2, latest_start)),
         "value": draw(scalar_params(name)),
-        "growth": draw(distributions(POSITIVE, low=0.9, high=1.1)),
+        "growth": growth,
     }
 
 
@@ -638,10 +683,13 @@ def fleets(
     min_vintages: int = 1,
     max_vintages: int = 5,
     supply_cap: bool | None = None,
+    order_lead: bool | None = None,
+    power_cap: bool | None = None,
 ) -> dict[str, Any]:
     """Initial vintages (consecutive years ending at the base year; the base-year one
     positive, others sometimes 0), median life (1 year among the extremes), Weibull shape
-    (sometimes left to its default) and a supply cap present or absent."""
+    (sometimes left to its default), a supply cap, an order lead (0 and 1 among the
+    extremes) and a power cap, each present or absent (None draws either)."""
     n = draw(st.integers(min_vintages, max_vintages))
     years = list(range(base_year - n + 1, base_year + 1))
     vintages: dict[int, Any] = {}
@@ -667,6 +715,12 @@ def fleets(
                 end_year=end_year,
                 extremes=(0.0,),
             )
+        )
+    if draw(st.booleans()) if order_lead is None else order_lead:
+        out["order_lead"] = draw(scalar_params("order_lead", extremes=(0.0, 1.0)))
+    if draw(st.booleans()) if power_cap is None else power_cap:
+        out["power_cap"] = draw(
+            paths("power_cap", first_year=years[0], base_year=base_year, end_year=end_year)
         )
     return out
 
@@ -743,6 +797,8 @@ def scenario_dicts(
     min_vintages: int = 1,
     max_vintages: int = 5,
     supply_cap: bool | None = None,
+    order_lead: bool | None = None,
+    power_cap: bool | None = None,
     correlated: bool | None = None,
     min_abs_rho: float = 0.0,
     methods: Sequence[str] = ("random", "lhs", "sobol"),
@@ -752,8 +808,9 @@ def scenario_dicts(
 
     Covers every shape of the language: ``min_years..max_years`` projection years (one
     year included), 1-4 segments of either kind, 0-3 level/trend shocks on segment
-    names or kinds, every scalar form and path form, a supply cap present or absent
-    (``supply_cap`` None draws either), correlations present or absent (``correlated``
+    names or kinds, every scalar form and path form, a supply cap, an order lead and a
+    power cap each present or absent (``supply_cap``, ``order_lead``, ``power_cap``:
+    None draws either), correlations present or absent (``correlated``
     None draws either), and ``sampling`` with one of ``methods``, ``samples`` and a seed.
     """
     horizon = draw(st.integers(min_years, max_years))
@@ -769,6 +826,8 @@ def scenario_dicts(
             min_vintages=min_vintages,
             max_vintages=max_vintages,
             supply_cap=supply_cap,
+            order_lead=order_lead,
+            power_cap=power_cap,
         )
     )
     first = min(fleet["initial_vintages"])

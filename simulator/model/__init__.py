@@ -1,23 +1,25 @@
 """The pure, vectorized model: from sampled inputs to every output metric.
 
-:func:`evaluate` runs MODEL.md §2-5 for ``n`` samples and returns the metrics of
-MODEL.md §9, each shaped ``(n, T + 1)`` for the years ``base_year .. end_year``.
-The engine gets the counterfactual by calling it again on the same inputs with
-``shocks=()``.
+:func:`evaluate` runs MODEL.md §2-5 (version 2) for ``n`` samples and returns the
+metrics of MODEL.md §9, each shaped ``(n, T + 1)`` for the years
+``base_year .. end_year``. :func:`evaluate_pair` gives the with-shock variant and the
+counterfactual together (the engine's entry point): they share the baseline, and the
+counterfactual's required capacity is the trend that orders follow (order lead).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from array_api_compat import array_namespace
 
 from simulator._typing import Array
 from simulator.metrics import METRIC_UNITS
 from simulator.model import demand, fleet, market
-from simulator.model.inputs import ModelInputs
+from simulator.model.inputs import ModelInputs, ShockInputs
 
-__all__ = ["METRICS", "evaluate", "metric_names"]
+__all__ = ["METRICS", "evaluate", "evaluate_pair", "metric_names"]
 
 METRICS: tuple[str, ...] = tuple(METRIC_UNITS)
 """Names of the fixed metrics of MODEL.md §9, without the per-segment ``compute.<name>``."""
@@ -56,8 +58,165 @@ def _share(part: Array, total: Array, /) -> Array:
     return xp.where(positive, part / safe_total, xp.zeros_like(part))
 
 
+class _Demand(NamedTuple):
+    """Compute by segment and kind, and required capacity, of one variant."""
+
+    segments: list[Array]
+    kinds: dict[str, Array]
+    total: Array
+    capacity: Array
+
+
+class _Shared(NamedTuple):
+    """What both variants share: survival, utilization and the baseline per segment."""
+
+    survival: Array
+    utilization: dict[str, Array]
+    baselines: list[Array]
+
+
+def _shared(inputs: ModelInputs) -> _Shared:
+    fleet_in = inputs.fleet
+    n_years = len(inputs.years)
+    survival = fleet.survival_table(
+        fleet_in.median_life, fleet_in.shape, inputs.n_vintages + n_years
+    )
+    base_fleet = fleet.initial_capacity(fleet_in.initial_vintages, survival)
+    utilization = {
+        "training": inputs.utilization_training,
+        "inference": inputs.utilization_inference,
+    }
+    baselines = [
+        demand.baseline_compute(
+            demand.base_compute(segment.share, base_fleet, utilization[segment.kind][:, 0]),
+            segment.growth,
+        )
+        for segment in inputs.segments
+    ]
+    return _Shared(survival, utilization, baselines)
+
+
+def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...]) -> _Demand:
+    """MODEL.md §2-3 for one variant: ``shocks=()`` gives the counterfactual."""
+    xp = array_namespace(inputs.utilization_training, inputs.utilization_inference)
+    n_years = len(inputs.years)
+    segment_compute: list[Array] = []
+    for s, (segment, baseline) in enumerate(zip(inputs.segments, shared.baselines, strict=True)):
+        efficiencies: list[Array] = []
+        for shock in shocks:
+            if s not in shock.segments:
+                continue
+            if shock.type == "level":
+                adoption = demand.level_adoption(
+                    shock.ceiling, shock.delay, shock.width, shock.onset, n_years
+                )
+                efficiencies.append(demand.level_efficiency(adoption, shock.magnitude))
+            else:
+                efficiencies.append(demand.trend_efficiency(shock.magnitude, shock.onset, n_years))
+        log_gain = demand.log_efficiency_gain(efficiencies, baseline) if efficiencies else None
+        segment_compute.append(
+            demand.physical_compute(
+                baseline,
+                log_gain,
+                segment.elasticity_short,
+                segment.elasticity_long,
+                segment.adjustment,
+                segment.pass_through,
+            )
+        )
+    kinds: dict[str, Array] = {}
+    capacity: dict[str, Array] = {}
+    for kind, u in shared.utilization.items():
+        total = xp.zeros_like(u)
+        for segment, compute in zip(inputs.segments, segment_compute, strict=True):
+            if segment.kind == kind:
+                total = total + compute
+        kinds[kind] = total
+        capacity[kind] = fleet.required_capacity(total, u)
+    return _Demand(
+        segments=segment_compute,
+        kinds=kinds,
+        total=kinds["training"] + kinds["inference"],
+        capacity=capacity["training"] + capacity["inference"],
+    )
+
+
+def _supply(
+    inputs: ModelInputs, shared: _Shared, need: _Demand, trend: Array | None
+) -> dict[str, Array]:
+    """MODEL.md §4-5 for one variant; ``trend`` is ``K^B`` (None for the counterfactual)."""
+    xp = array_namespace(need.capacity, inputs.fleet.initial_vintages)
+    fleet_in = inputs.fleet
+    chips = inputs.chips
+    n_years = len(inputs.years)
+    first_year = inputs.n_vintages - 1
+    survival = shared.survival
+
+    power = None
+    if fleet_in.power_cap is not None:
+        power = fleet.PowerLimit(
+            cap=fleet_in.power_cap,
+            h100e_per_unit=chips.h100e_per_unit,
+            system_power=chips.system_power,
+            load=chips.load[:, first_year:],
+            pue=chips.pue[:, first_year:],
+        )
+    paths = fleet.stock_flow(
+        need.capacity,
+        fleet_in.initial_vintages,
+        survival,
+        fleet_in.supply_cap,
+        planned=fleet.planned_capacity(need.capacity, trend, fleet_in.order_lead),
+        power=power,
+    )
+
+    shipments_all = xp.concat(
+        [fleet_in.initial_vintages[:, :first_year], paths.shipments], axis=-1
+    )
+    units_all = market.accelerator_units(shipments_all, chips.h100e_per_unit)
+    units = units_all[:, first_year:]
+    hbm = market.hbm_shipped(units, chips.hbm_per_unit[:, first_year:])
+    accel_revenue = market.accelerator_revenue(units, chips.price[:, first_year:])
+    power_w = market.fleet_power(
+        units_all,
+        survival,
+        chips.system_power,
+        chips.load[:, first_year:],
+        chips.pue[:, first_year:],
+    )
+
+    metrics: dict[str, Array] = {
+        "compute_training": need.kinds["training"],
+        "compute_inference": need.kinds["inference"],
+        "compute_total": need.total,
+    }
+    for segment, compute in zip(inputs.segments, need.segments, strict=True):
+        metrics[f"compute.{segment.name}"] = compute
+    metrics.update(
+        {
+            "inference_share": _share(need.kinds["inference"], need.total),
+            "capacity_required": need.capacity,
+            "installed_h100e": paths.installed,
+            "idle_h100e": paths.idle,
+            "unmet_h100e": paths.unmet,
+            "shipments_h100e": paths.shipments,
+            "shipments_units": units,
+            "installed_units": market.installed_units(units_all, survival, n_years),
+            "hbm_gb": hbm,
+            "accelerator_revenue": accel_revenue,
+            "hbm_revenue": market.hbm_revenue(hbm, chips.hbm_price[:, first_year:]),
+            "datacenter_capex": market.datacenter_capex(
+                accel_revenue, chips.capex_share[:, first_year:]
+            ),
+            "power_w": power_w,
+            "energy_j": market.energy(power_w),
+        }
+    )
+    return metrics
+
+
 def evaluate(inputs: ModelInputs) -> dict[str, Array]:
-    """Evaluate the model for ``n`` samples.
+    """Evaluate the model for ``n`` samples, with the shocks in ``inputs.shocks``.
 
     Parameters
     ----------
@@ -77,107 +236,42 @@ def evaluate(inputs: ModelInputs) -> dict[str, Array]:
     MODEL.md §2 (demand), §3 (capacity), §4 (fleet) and §5 (market). The base-year
     fleet ``K_0`` comes from the initial vintages and sets base-year compute, so the
     fleet and demand agree at ``k = 0``. ``inference_share`` is 0 where total
-    compute is 0.
+    compute is 0. With shocks and an order lead, the orders placed a year ahead
+    follow the counterfactual's required capacity, which is computed here too; use
+    :func:`evaluate_pair` to get both variants at the cost of one.
     """
-    xp = array_namespace(
-        inputs.utilization_training, inputs.utilization_inference, inputs.fleet.initial_vintages
-    )
-    fleet_in = inputs.fleet
-    chips = inputs.chips
-    n_years = len(inputs.years)
-    n_vintages = inputs.n_vintages
-    first_year = n_vintages - 1
+    shared = _shared(inputs)
+    need = _demand(inputs, shared, inputs.shocks)
+    trend = None
+    if inputs.shocks and inputs.fleet.order_lead is not None:
+        trend = _demand(inputs, shared, ()).capacity
+    return _supply(inputs, shared, need, trend)
 
-    survival = fleet.survival_table(fleet_in.median_life, fleet_in.shape, n_vintages + n_years)
-    base_fleet = fleet.initial_capacity(fleet_in.initial_vintages, survival)
-    utilization = {
-        "training": inputs.utilization_training,
-        "inference": inputs.utilization_inference,
-    }
 
-    segment_compute: list[Array] = []
-    for s, segment in enumerate(inputs.segments):
-        base = demand.base_compute(segment.share, base_fleet, utilization[segment.kind][:, 0])
-        baseline = demand.baseline_compute(base, segment.growth)
-        efficiencies: list[Array] = []
-        elasticities: list[Array] = []
-        for shock in inputs.shocks:
-            if s not in shock.segments:
-                continue
-            if shock.type == "level":
-                adoption = demand.level_adoption(
-                    shock.ceiling, shock.delay, shock.width, shock.onset, n_years
-                )
-                efficiencies.append(demand.level_efficiency(adoption, shock.magnitude))
-            else:
-                efficiencies.append(demand.trend_efficiency(shock.magnitude, shock.onset, n_years))
-            elasticities.append(
-                demand.elasticity(
-                    segment.elasticity_short,
-                    segment.elasticity_long,
-                    segment.adjustment,
-                    shock.onset,
-                    n_years,
-                )
-            )
-        segment_compute.append(
-            demand.physical_compute(baseline, efficiencies, elasticities, segment.pass_through)
-        )
+def evaluate_pair(inputs: ModelInputs) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Evaluate the model with the shocks and without them, on the same samples.
 
-    kind_compute: dict[str, Array] = {}
-    kind_capacity: dict[str, Array] = {}
-    for kind, u in utilization.items():
-        total = xp.zeros_like(u)
-        for segment, compute in zip(inputs.segments, segment_compute, strict=True):
-            if segment.kind == kind:
-                total = total + compute
-        kind_compute[kind] = total
-        kind_capacity[kind] = fleet.required_capacity(total, u)
-    compute_total = kind_compute["training"] + kind_compute["inference"]
-    capacity = kind_capacity["training"] + kind_capacity["inference"]
+    Parameters
+    ----------
+    inputs : ModelInputs
+        Sampled inputs, shocks included.
 
-    paths = fleet.stock_flow(capacity, fleet_in.initial_vintages, survival, fleet_in.supply_cap)
+    Returns
+    -------
+    with_shocks, counterfactual : dict of str to array
+        As :func:`evaluate` of ``inputs`` and of ``dataclasses.replace(inputs,
+        shocks=())``, with the survival table and baseline compute computed once.
 
-    shipments_all = xp.concat(
-        [fleet_in.initial_vintages[:, :first_year], paths.shipments], axis=-1
-    )
-    units_all = market.accelerator_units(shipments_all, chips.h100e_per_unit)
-    units = units_all[:, first_year:]
-    hbm = market.hbm_shipped(units, chips.hbm_per_unit[:, first_year:])
-    accel_revenue = market.accelerator_revenue(units, chips.price[:, first_year:])
-    power = market.fleet_power(
-        units_all,
-        survival,
-        chips.system_power,
-        chips.load[:, first_year:],
-        chips.pue[:, first_year:],
-    )
-
-    metrics: dict[str, Array] = {
-        "compute_training": kind_compute["training"],
-        "compute_inference": kind_compute["inference"],
-        "compute_total": compute_total,
-    }
-    for segment, compute in zip(inputs.segments, segment_compute, strict=True):
-        metrics[f"compute.{segment.name}"] = compute
-    metrics.update(
-        {
-            "inference_share": _share(kind_compute["inference"], compute_total),
-            "capacity_required": capacity,
-            "installed_h100e": paths.installed,
-            "idle_h100e": paths.idle,
-            "unmet_h100e": paths.unmet,
-            "shipments_h100e": paths.shipments,
-            "shipments_units": units,
-            "installed_units": market.installed_units(units_all, survival, n_years),
-            "hbm_gb": hbm,
-            "accelerator_revenue": accel_revenue,
-            "hbm_revenue": market.hbm_revenue(hbm, chips.hbm_price[:, first_year:]),
-            "datacenter_capex": market.datacenter_capex(
-                accel_revenue, chips.capex_share[:, first_year:]
-            ),
-            "power_w": power,
-            "energy_j": market.energy(power),
-        }
-    )
-    return metrics
+    Notes
+    -----
+    MODEL.md §2 and §4: the counterfactual is the same recursion on the baseline
+    ``B``; its required capacity ``K^B`` is the trend that orders placed a year ahead
+    follow in the with-shock variant (``fleet.order_lead``).
+    """
+    shared = _shared(inputs)
+    base = _demand(inputs, shared, ())
+    counterfactual = _supply(inputs, shared, base, None)
+    if not inputs.shocks:
+        return counterfactual, counterfactual
+    need = _demand(inputs, shared, inputs.shocks)
+    return _supply(inputs, shared, need, base.capacity), counterfactual

@@ -19,6 +19,7 @@ __all__ = [
     "elasticity",
     "level_adoption",
     "level_efficiency",
+    "log_efficiency_gain",
     "physical_compute",
     "trend_efficiency",
 ]
@@ -231,10 +232,39 @@ def elasticity(
     return elasticity_long[:, None] + (elasticity_short - elasticity_long)[:, None] * decay
 
 
+def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
+    r"""A segment's log efficiency gain: the sum of its shocks' log multipliers.
+
+    Parameters
+    ----------
+    efficiencies : sequence of array, each shape (n, T + 1)
+        Efficiency multipliers ``X_m(k)`` of the shocks that apply to the segment. [-]
+    like : array, shape (n, T + 1)
+        An array of the output's shape, dtype and device (zeros when no shock applies).
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        :math:`\ell_s(k) = \sum_{m \ni s} \ln X_m(k)`; 0 in the base year and before
+        every onset. [-]
+
+    Notes
+    -----
+    MODEL.md §2 (version 2).
+    """
+    xp = array_namespace(like, *efficiencies)
+    total = xp.zeros_like(like)
+    for efficiency in efficiencies:
+        total = total + xp.log(efficiency)
+    return total
+
+
 def physical_compute(
     baseline: Array,
-    efficiencies: Sequence[Array],
-    elasticities: Sequence[Array],
+    log_gain: Array | None,
+    elasticity_short: Array,
+    elasticity_long: Array,
+    adjustment: Array,
     pass_through: Array,
     /,
 ) -> Array:
@@ -244,32 +274,52 @@ def physical_compute(
     ----------
     baseline : array, shape (n, T + 1)
         Baseline compute ``B_s(k)``. [FLOP]
-    efficiencies : sequence of array, each shape (n, T + 1)
-        Efficiency multipliers ``X_m(k)`` of the shocks that apply to the segment. [-]
-    elasticities : sequence of array, each shape (n, T + 1)
-        Elasticity ``eps_s(k - k_m)`` for each of those shocks, same order. [-]
+    log_gain : array, shape (n, T + 1), or None
+        The segment's log efficiency gain :math:`\ell_s(k)` (see
+        :func:`log_efficiency_gain`), 0 in the base year; None when no shock applies. [-]
+    elasticity_short, elasticity_long : array, shape (n,)
+        Price elasticity of useful work right after a fall in its price and in the
+        long run, ``>= 0``. [-]
+    adjustment : array, shape (n,)
+        Time constant ``a_s > 0`` of the move from the short- to the long-run
+        elasticity. [year]
     pass_through : array, shape (n,)
         Share ``pi_s`` of the efficiency gain passed to price, in [0, 1]. [-]
 
     Returns
     -------
     array, shape (n, T + 1)
-        Physical compute ``C_s(k)``; exactly ``baseline`` when no shock applies. [FLOP]
+        Physical compute ``C_s(k)``; exactly ``baseline`` when no shock applies or the
+        gain is 0. [FLOP]
 
     Notes
     -----
-    MODEL.md §2. Useful work responds to its price with constant elasticity
-    (``Q ~ P^-eps``) and physical compute is useful work over efficiency:
+    MODEL.md §2, version 2: each year's increment of efficiency
+    :math:`\Delta\ell_s(j) = \ell_s(j) - \ell_s(j-1)` meets the elasticity of its own age,
+    :math:`\varepsilon_s(\tau) = \varepsilon_{long} + (\varepsilon_{short} -
+    \varepsilon_{long}) e^{-\tau / a_s}`, so
 
-    .. math:: C_s(k) = B_s(k) \prod_{m \ni s} X_m(k)^{\pi_s \varepsilon_s(k - k_m) - 1}
+    .. math:: \ln C_s(k) = \ln B_s(k) - \ell_s(k)
+              + \pi_s \sum_{j=1}^{k} \Delta\ell_s(j) \, \varepsilon_s(k - j).
 
-    computed as ``B exp(sum_m (pi eps - 1) log X_m)``. ``pi eps = 1`` is neutral,
-    ``< 1`` cuts compute, ``> 1`` raises it (the Jevons paradox).
+    The sum splits into :math:`\varepsilon_{long} \ell_s(k)` and
+    :math:`(\varepsilon_{short} - \varepsilon_{long}) S(k)` with the exponentially weighted
+    sum :math:`S(k) = \sum_{j \le k} \Delta\ell_s(j) e^{-(k-j)/a_s}`, computed by the
+    one-pole recursion :math:`S(k) = e^{-1/a_s} S(k-1) + \Delta\ell_s(k)`, one pass over
+    the years. ``pi eps = 1`` is neutral, ``< 1`` cuts compute, ``> 1`` raises it (the
+    Jevons paradox). Constant-elasticity demand ``Q ~ P^-eps``: FACTS.md §6 (elasticity
+    evidence); the harmonic efficiency mix: :func:`level_efficiency`.
     """
-    xp = array_namespace(baseline, pass_through, *efficiencies, *elasticities)
-    if len(efficiencies) == 0:
+    if log_gain is None:
         return baseline
-    exponent = xp.zeros_like(baseline)
-    for efficiency, eps in zip(efficiencies, elasticities, strict=True):
-        exponent = exponent + (pass_through[:, None] * eps - 1.0) * xp.log(efficiency)
+    xp = array_namespace(baseline, log_gain, elasticity_short, elasticity_long, adjustment)
+    decay = xp.exp(-1.0 / adjustment)
+    columns = [xp.zeros_like(log_gain[:, 0])]
+    for k in range(1, log_gain.shape[-1]):
+        columns.append(decay * columns[-1] + (log_gain[:, k] - log_gain[:, k - 1]))
+    weighted = xp.stack(columns, axis=-1)
+    pi = pass_through[:, None]
+    exponent = (pi * elasticity_long[:, None] - 1.0) * log_gain + pi * (
+        elasticity_short - elasticity_long
+    )[:, None] * weighted
     return baseline * xp.exp(exponent)

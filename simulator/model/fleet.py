@@ -17,7 +17,9 @@ from simulator.constants import F_REF, SECONDS_PER_YEAR
 
 __all__ = [
     "FleetPaths",
+    "PowerLimit",
     "initial_capacity",
+    "planned_capacity",
     "required_capacity",
     "stock_flow",
     "survival_table",
@@ -45,9 +47,9 @@ class FleetPaths(NamedTuple):
     installed : array
         ``I(k)``, installed fleet at the end of the year. [H100e]
     idle : array
-        ``idle(k)``, surviving capacity beyond requirement (0 at ``k = 0``). [H100e]
+        ``idle(k)``, installed capacity beyond requirement (0 at ``k = 0``). [H100e]
     unmet : array
-        ``unmet(k)``, wanted capacity the supply cap left unshipped (0 at ``k = 0``). [H100e]
+        ``unmet(k)``, requirement the installed fleet cannot serve (0 at ``k = 0``). [H100e]
     """
 
     surviving: Array
@@ -181,8 +183,87 @@ def required_capacity(compute: Array, utilization: Array, /) -> Array:
     return xp.asarray(compute / (utilization * F_REF * SECONDS_PER_YEAR))
 
 
+class PowerLimit(NamedTuple):
+    """A cap on the installed fleet's average power draw and what it takes (MODEL.md §4).
+
+    Chip paths are per year of shipment, ``V - 1 + T + 1`` columns from the first
+    initial vintage year (column ``V - 1`` is the base year); the cap and the yearly
+    operating factors have ``T + 1`` columns.
+
+    Attributes
+    ----------
+    cap : array, shape (n, T + 1)
+        ``P_max(k)``, most average power the fleet may draw; column 0 is not used. [W]
+    h100e_per_unit : array, shape (n, V - 1 + T + 1)
+        ``p(v)``, H100e per accelerator shipped in year ``v``. [H100e/accelerator]
+    system_power : array, shape (n, V - 1 + T + 1)
+        ``w(v)``, system power per accelerator shipped in year ``v``. [W]
+    load : array, shape (n, T + 1)
+        ``load(k)``, average draw as a fraction of ``w``. [-]
+    pue : array, shape (n, T + 1)
+        ``PUE(k)``, power usage effectiveness. [-]
+    """
+
+    cap: Array
+    h100e_per_unit: Array
+    system_power: Array
+    load: Array
+    pue: Array
+
+
+def planned_capacity(required: Array, trend: Array | None, order_lead: Array | None, /) -> Array:
+    r"""Capacity planned for each year: partly ordered a year ahead on the trend.
+
+    Parameters
+    ----------
+    required : array, shape (n, T + 1)
+        Required capacity ``K(k)`` of this variant. [H100e]
+    trend : array, shape (n, T + 1), or None
+        The counterfactual's required capacity ``K^B(k)``; None for the counterfactual
+        itself (whose forecast is right by construction). [H100e]
+    order_lead : array, shape (n,), or None
+        Share ``phi`` in [0, 1] of next year's capacity ordered a year ahead on the
+        trend; None means 0. [-]
+
+    Returns
+    -------
+    array, shape (n, T + 1)
+        Planned capacity :math:`\hat K(k)`; column 0 equals ``required``'s. [H100e]
+
+    Notes
+    -----
+    MODEL.md §4 (version 2):
+
+    .. math:: \hat K(k) = (1 - \varphi) K(k)
+              + \varphi \, K(k-1) \, K^B(k) / K^B(k-1)
+
+    with :math:`K^B(k)` in place of the forecast where :math:`K^B(k-1) = 0`. Without a
+    trend (the counterfactual) or a lead it is :math:`K(k)` exactly. The one-year lead
+    reflects accelerator orders placed about a year before deployment (FACTS.md §3,
+    CoWoS and HBM allocation booked a year ahead).
+    """
+    if trend is None or order_lead is None:
+        return required
+    xp = array_namespace(required, trend, order_lead)
+    previous = trend[:, :-1]
+    positive = previous > 0
+    safe = xp.where(positive, previous, xp.ones_like(previous))
+    growth = trend[:, 1:] / safe
+    forecast = xp.where(positive, required[:, :-1] * growth, trend[:, 1:])
+    phi = order_lead[:, None]
+    planned = (1.0 - phi) * required[:, 1:] + phi * forecast
+    return xp.concat([required[:, :1], planned], axis=-1)
+
+
 def stock_flow(
-    required: Array, initial_vintages: Array, survival: Array, supply_cap: Array | None, /
+    required: Array,
+    initial_vintages: Array,
+    survival: Array,
+    supply_cap: Array | None,
+    /,
+    *,
+    planned: Array | None = None,
+    power: PowerLimit | None = None,
 ) -> FleetPaths:
     r"""Vintage stock-flow model of the installed fleet.
 
@@ -198,6 +279,11 @@ def stock_flow(
     supply_cap : array, shape (n, T + 1), or None
         Most capacity shippable per year ``Q_max(k)``; None for no cap; column 0
         is not used. [H100e/year]
+    planned : array, shape (n, T + 1), optional
+        Planned capacity :math:`\hat K(k)` that orders are placed for (see
+        :func:`planned_capacity`); default ``required`` (no order lead). [H100e]
+    power : PowerLimit, optional
+        A cap on the fleet's average power draw; default none.
 
     Returns
     -------
@@ -207,28 +293,44 @@ def stock_flow(
 
     Notes
     -----
-    MODEL.md §4. The base year is observed: ``I(0) = K_0``, ``Q_0`` the base-year
-    vintage, ``idle(0) = unmet(0) = 0``. Then for ``k = 1..T``, in order:
+    MODEL.md §4 (version 2). The base year is observed: ``I(0) = K_0``, ``Q_0`` the
+    base-year vintage, ``idle(0) = unmet(0) = 0``. Then for ``k = 1..T``, in order:
 
     .. math::
 
         O(k) &= \sum_{v < k} Q_v S(k - v) \\
-        D(k) &= \max(K(k) - O(k), 0) \\
-        Q_k &= \min(D(k), Q_{max}(k)) \\
+        D(k) &= \max(\hat K(k) - O(k), 0) \\
+        P_O(k) &= \sum_{v < k} \frac{Q_v}{p(v)} w(v) S(k - v) \, load(k) \, PUE(k) \\
+        Q_{pow}(k) &= \max(P_{max}(k) - P_O(k), 0) \, p(k) / (w(k) \, load(k) \, PUE(k)) \\
+        Q_k &= \min(D(k), Q_{max}(k), Q_{pow}(k)) \\
         I(k) &= O(k) + Q_k \\
-        \mathrm{idle}(k) &= \max(O(k) - K(k), 0) \\
-        \mathrm{unmet}(k) &= D(k) - Q_k
+        \mathrm{idle}(k) &= \max(Q_k - (K(k) - O(k)), 0) \\
+        \mathrm{unmet}(k) &= \max((K(k) - O(k)) - Q_k, 0)
 
-    Unmet demand is not carried explicitly: it was never installed, so next year's
-    ``D`` (from next year's ``K``) asks for it again. The loop runs over years only
-    and is vectorized over samples.
+    ``Q_pow`` is unbounded without a power cap or where ``w(k) = 0``. ``idle`` and
+    ``unmet`` are computed in this form so that they are exactly 0 where the fleet
+    meets demand. Unmet demand is not carried explicitly: it was never installed, so
+    next year's ``D`` (from next year's ``K``) asks for it again. The loop runs over
+    years only and is vectorized over samples; each year's surviving capacity is one
+    multiply-add per vintage.
     """
     xp = array_namespace(required, initial_vintages, survival)
     n_vintages = initial_vintages.shape[-1]
-    first = -n_vintages + 1
+    target = required if planned is None else planned
     vintages = [initial_vintages[:, i] for i in range(n_vintages)]
+    watts: list[Array] = []
+    if power is not None:
+        per_unit = power.system_power / power.h100e_per_unit
+        watts = [vintages[i] * per_unit[:, i] for i in range(n_vintages)]
 
-    base_fleet = _surviving_at(vintages, survival, 0, first)
+    def surviving_sum(columns: list[Array], k: int) -> Array:
+        # Vintage i (0-based from the first initial vintage) is shipped in year i - V + 1.
+        total = xp.zeros_like(columns[0])
+        for i, q in enumerate(columns):
+            total = total + q * survival[:, k + n_vintages - 1 - i]
+        return total
+
+    base_fleet = surviving_sum(vintages, 0)
     zero = xp.zeros_like(base_fleet)
     surviving = [base_fleet]
     wanted = [vintages[-1]]
@@ -237,17 +339,32 @@ def stock_flow(
     idle = [zero]
     unmet = [zero]
     for k in range(1, required.shape[-1]):
-        capacity = required[:, k]
-        old = _surviving_at(vintages, survival, k, first)
-        want = xp.clip(capacity - old, min=0.0)
+        old = surviving_sum(vintages, k)
+        want = xp.clip(target[:, k] - old, min=0.0)
         ship = want if supply_cap is None else xp.minimum(want, supply_cap[:, k])
+        if power is not None:
+            column = k + n_vintages - 1
+            operating = power.load[:, k] * power.pue[:, k]
+            drawn = surviving_sum(watts, k) * operating
+            per_h100e = power.system_power[:, column] / power.h100e_per_unit[:, column]
+            cost = per_h100e * operating
+            free = xp.clip(power.cap[:, k] - drawn, min=0.0)
+            positive = cost > 0
+            room = xp.where(
+                positive,
+                free / xp.where(positive, cost, xp.ones_like(cost)),
+                xp.full_like(cost, math.inf),
+            )
+            ship = xp.minimum(ship, room)
+            watts.append(ship / power.h100e_per_unit[:, column] * power.system_power[:, column])
         vintages.append(ship)
+        gap = required[:, k] - old
         surviving.append(old)
         wanted.append(want)
         shipments.append(ship)
         installed.append(old + ship)
-        idle.append(xp.clip(old - capacity, min=0.0))
-        unmet.append(want - ship)
+        idle.append(xp.clip(ship - gap, min=0.0))
+        unmet.append(xp.clip(gap - ship, min=0.0))
     return FleetPaths(
         surviving=xp.stack(surviving, axis=-1),
         wanted=xp.stack(wanted, axis=-1),

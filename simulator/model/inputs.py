@@ -92,7 +92,7 @@ class ShockInputs:
 
 @dataclass(frozen=True)
 class FleetInputs:
-    """Initial fleet and retirement (MODEL.md §4).
+    """Initial fleet, retirement, order lead and caps (MODEL.md §4).
 
     Attributes
     ----------
@@ -105,12 +105,20 @@ class FleetInputs:
     supply_cap : array, shape (n, T + 1), or None
         Most H100e that can be shipped per year, ``Q_max(k)``; None for no cap.
         Column 0 is ignored (the base year is observed). [H100e/year]
+    order_lead : array, shape (n,), or None
+        Share ``phi`` in [0, 1] of next year's capacity ordered a year ahead on the
+        counterfactual's trend (MODEL.md §4, version 2); None means 0. [-]
+    power_cap : array, shape (n, T + 1), or None
+        Most average power the installed fleet may draw, ``P_max(k)``; None for no
+        cap. Column 0 is ignored. [W]
     """
 
     initial_vintages: Array
     median_life: Array
     shape: Array
     supply_cap: Array | None = None
+    order_lead: Array | None = None
+    power_cap: Array | None = None
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulator.report.charts import fan_chart, write_charts
+    from simulator.report.charts import fan_chart, impact_chart, write_charts
     from simulator.report.tables import headline_table, questions_table
     from simulator.report.writers import write_outputs
 
-__all__ = ["fan_chart", "headline_table", "questions_table", "write_charts", "write_outputs"]
+__all__ = [
+    "fan_chart",
+    "headline_table",
+    "impact_chart",
+    "questions_table",
+    "write_charts",
+    "write_outputs",
+]
 
 _HOMES = {
     "fan_chart": "simulator.report.charts",
+    "impact_chart": "simulator.report.charts",
     "write_charts": "simulator.report.charts",
     "headline_table": "simulator.report.tables",
     "questions_table": "simulator.report.tables",

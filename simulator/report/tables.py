@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.report.units import display_unit, format_number, format_ratio
 from simulator.result import SimulationResult
 from simulator.summary import QuestionAnswer, SummaryTable
@@ -89,7 +90,8 @@ def headline_table(
     tables : rich.console.Group
         A heading, one table per metric (titled with its unit) and a caption. Each
         table has one row per year; columns P5, P50, P95 with the shocks,
-        P5, P50, P95 without them, and the median of the per-sample impact ratio. Values
+        P5, P50, P95 without them, and the median of the per-sample impact ratio (for
+        ``idle_h100e`` and ``unmet_h100e``, of the paired difference, signed). Values
         are in the unit named in the metric's label (e.g. ``[M units]``, ``[$B]``, ``[GW]``).
         Missing values print as ``n/a``.
 
@@ -138,7 +140,12 @@ def headline_table(
                     cells.append(
                         escape(format_number(_lookup(summary, variant, metric, year, stat), unit))
                     )
-            cells.append(escape(format_ratio(_lookup(summary, "impact", metric, year, "p50"))))
+            effect = _lookup(summary, "impact", metric, year, "p50")
+            if metric in IMPACT_AS_DIFFERENCE:  # a paired difference, in the metric's unit
+                text = format_number(effect, unit)
+                cells.append(escape(f"+{text}" if effect > 0 else text))
+            else:
+                cells.append(escape(format_ratio(effect)))
             table.add_row(*cells)
         tables.append(table)
     header = Text(

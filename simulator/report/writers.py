@@ -6,7 +6,8 @@ Layout of the output folder (flat):
 - ``summary.json``: the same records, the answers to the scenario's questions and metadata;
 - ``samples.npz`` (optional): every per-sample array, keyed ``"<variant>/<metric>"``, plus
   ``"years"``;
-- ``<metric>.png`` and ``compute_by_kind.png``: fan charts;
+- ``impact.png`` (when the shocks change something), ``<metric>.png`` and
+  ``compute_by_kind.png``: charts (:mod:`simulator.report.charts`);
 - ``manifest.json``: the resolved scenario, seed, sampling, versions, timings and the sha256
   of every other file written, written last.
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.report._atomic import current_umask
 from simulator.report.charts import write_charts
 from simulator.result import VARIANTS, SimulationResult
@@ -70,7 +72,12 @@ MANIFEST_KEYS: frozenset[str] = frozenset(
 )
 """Keys the manifest always holds; ``manifest_extra`` may not reuse them."""
 
-_NONFINITE_NOTE = 'NaN is written as null, +/-infinity as the strings "inf" and "-inf".'
+_NONFINITE_NOTE = (
+    "every record's value is a finite number: a statistic that is undefined (the mean or "
+    "sd of an impact ratio with an infinite sample, an infinite quantile of one, a "
+    "standard error of one sample) has no record; elsewhere NaN is written as null, "
+    '+/-infinity as the strings "inf" and "-inf"'
+)
 _HASH_CHUNK = 1 << 20
 
 
@@ -172,7 +179,11 @@ def _write_summary_json(
             "method": result.method,
             "block_size": result.block_size,
             "versions": dict(result.versions),
-            "units": "canonical (MODEL.md §9); impact rows are ratios",
+            "units": (
+                "canonical (MODEL.md §9); impact rows are ratios with / without, except "
+                f"for {', '.join(sorted(IMPACT_AS_DIFFERENCE))}: the paired difference "
+                "with - without, in H100e"
+            ),
             "nonfinite": _NONFINITE_NOTE,
         },
     }

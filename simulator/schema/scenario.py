@@ -185,6 +185,7 @@ PATH_DOMAINS: dict[str, Domain] = {
     "training": UNIT_POSITIVE,
     "inference": UNIT_POSITIVE,
     "supply_cap": NONNEGATIVE,
+    "power_cap": POSITIVE,
     "h100e_per_accelerator": POSITIVE,
     "hbm_gb_per_accelerator": NONNEGATIVE,
     "asp": NONNEGATIVE,
@@ -370,7 +371,7 @@ class Utilization(_Model):
 
 
 class Fleet(_Model):
-    """Initial vintages, retirement and an optional supply cap (MODEL.md §4)."""
+    """Initial vintages, retirement, order lead and optional supply and power caps (MODEL.md §4)."""
 
     initial_vintages: dict[int, scalar_in(NONNEGATIVE)] = Field(  # type: ignore[valid-type]
         min_length=1,
@@ -386,6 +387,16 @@ class Fleet(_Model):
     supply_cap: path_in(PATH_DOMAINS["supply_cap"]) | None = Field(  # type: ignore[valid-type]
         default=None,
         description="Most H100e that can be shipped per year; none if absent. [H100e/year]",
+    )
+    order_lead: scalar_in(UNIT) = Field(  # type: ignore[valid-type]
+        default=Fixed(value=0.0),
+        description="Share of next year's capacity ordered a year ahead on the trend (the "
+        "counterfactual's growth), in [0, 1]; 0 orders exactly for demand (MODEL.md §4). [-]",
+    )
+    power_cap: path_in(PATH_DOMAINS["power_cap"]) | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Most average power the installed AI fleet may draw, facility overhead "
+        "(PUE) included, from the first projection year; none if absent. [W]",
     )
 
     @field_validator("initial_vintages")
@@ -587,14 +598,19 @@ class Scenario(_Model):
                     ),
                 )
         for where, path in self.paths():
+            start = first if where.startswith("chips.") else base
             if isinstance(path, Anchors):
                 lo, hi = min(path.anchors), max(path.anchors)
-                start = first if where.startswith("chips.") else base
                 if hi < start or lo > end:
                     yield (
                         f"{where}.anchors",
                         f"anchors {lo}..{hi} lie outside the years {start}..{end} it is used for",
                     )
+            if isinstance(path, FromGrowth):
+                yield from _growth_path_problems(
+                    where, path, PATH_DOMAINS[_path_field(where)], range(start, end + 1)
+                )
+        yield from self._power_cap_problems()
         for q in self.questions:
             if not base <= q.year <= end:
                 yield f"questions.{q.name}.year", f"must be in {base}..{end} (got {q.year})"
@@ -622,6 +638,28 @@ class Scenario(_Model):
                 elif self.canonical(target) not in scalars:
                     yield key, f"no scalar parameter {target!r}" + _did_you_mean(target, scalars)
         yield from self._correlation_matrix_problems(scalars)
+
+    def _power_cap_problems(self) -> Iterator[tuple[str, str]]:
+        """A power cap must be given from the first projection year: it is not extrapolated back."""
+        cap = self.fleet.power_cap
+        first = self.years.base_year + 1
+        if isinstance(cap, Anchors) and min(cap.anchors) > first:
+            yield (
+                "fleet.power_cap.anchors",
+                (
+                    f"anchors start in {min(cap.anchors)}, but a power cap must be given from "
+                    f"the first projection year {first}: add an anchor at or before {first} (a "
+                    "cap is not extrapolated backwards)"
+                ),
+            )
+        elif isinstance(cap, FromGrowth) and cap.from_ > first:
+            yield (
+                "fleet.power_cap.from",
+                (
+                    f"starts in {cap.from_}, but a power cap must be given from the first "
+                    f"projection year {first}: start it at or before {first}"
+                ),
+            )
 
     def _correlation_matrix_problems(
         self, scalars: dict[str, Distribution]
@@ -670,6 +708,8 @@ class Scenario(_Model):
         yield "utilization.inference", self.utilization.inference
         if self.fleet.supply_cap is not None:
             yield "fleet.supply_cap", self.fleet.supply_cap
+        if self.fleet.power_cap is not None:
+            yield "fleet.power_cap", self.fleet.power_cap
         for name in Chips.model_fields:
             yield f"chips.{name}", getattr(self.chips, name)
 
@@ -703,6 +743,7 @@ class Scenario(_Model):
             yield f"fleet.initial_vintages.{year}", dist, NONNEGATIVE
         yield "fleet.median_life", self.fleet.median_life, POSITIVE
         yield "fleet.shape", self.fleet.shape, POSITIVE
+        yield "fleet.order_lead", self.fleet.order_lead, UNIT
         for where, path in self.paths():
             for sub, dist, dom in _path_scalars(path, PATH_DOMAINS[_path_field(where)]):
                 yield (f"{where}.{sub}" if sub else where), dist, dom
@@ -754,6 +795,55 @@ class Scenario(_Model):
     def uncertain(self) -> list[str]:
         """Dotted paths of the parameters that are not fixed numbers."""
         return [p for p, d in self.scalars() if not isinstance(d, Fixed)]
+
+
+def _effective(dist: Distribution, domain: Domain) -> tuple[float, float]:
+    """The values a scalar's draws can take: its support, truncated to its domain."""
+    lo, hi = dist.support()
+    return max(lo, domain.low), min(hi, domain.high)
+
+
+def _power(base: float, exponent: float) -> float:
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return math.inf
+
+
+def _growth_path_problems(
+    where: str, path: FromGrowth, domain: Domain, years: range
+) -> Iterator[tuple[str, str]]:
+    """A ``{from, value, growth}`` path that can leave its parameter's domain.
+
+    ``value * growth ** (year - from)`` is monotone in both value and growth, so its
+    extremes over every sample are those of the extreme draws. The first year in which
+    a draw can leave the domain is reported with the value reached there; nothing is
+    clipped at run time.
+    """
+    v_lo, v_hi = _effective(path.value, domain)
+    g_lo, g_hi = _effective(path.growth, POSITIVE)
+    for year in years:
+        t = year - path.from_
+        if t <= 0:
+            continue
+        top = v_hi * _power(g_hi, t)
+        bottom = v_lo * _power(g_lo, t)
+        over = top >= domain.high if domain.high_open else top > domain.high
+        under = domain.low > 0 and (
+            bottom <= domain.low if domain.low_open else bottom < domain.low
+        )
+        if over or under:
+            reached, v, g = (top, v_hi, g_hi) if over else (bottom, v_lo, g_lo)
+            yield (
+                f"{where}.growth",
+                (
+                    f"the path leaves its domain ({domain.describe()}) in {year}: value "
+                    f"{v:.4g} grown by {g:.4g} a year from {path.from_} reaches "
+                    f"{reached:.4g}; bound the growth (or the value), or write the path with "
+                    "anchors"
+                ),
+            )
+            return
 
 
 def _did_you_mean(word: str, choices: Any) -> str:

@@ -176,10 +176,15 @@ def test_run_out_writes_all_files(tmp_path: Path) -> None:
     assert {"summary.csv", "summary.json", "manifest.json", "samples.npz"} <= names
     pngs = {n for n in names if n.endswith(".png")}
     assert {
-        "shipments_units.png",
-        "hbm_gb.png",
+        "impact.png",
+        "shipments_h100e.png",
+        "installed_h100e.png",
+        "hbm_revenue.png",
         "accelerator_revenue.png",
+        "datacenter_capex.png",
         "power_w.png",
+        "energy_j.png",
+        "inference_share.png",
         "compute_by_kind.png",
     } <= pngs
     header = (out / "summary.csv").read_text(encoding="utf-8").splitlines()[0]

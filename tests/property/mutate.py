@@ -70,8 +70,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "jevons-exponent-sign-flipped",
         "simulator/model/demand.py",
-        "(pass_through[:, None] * eps - 1.0) * xp.log(efficiency)",
-        "(1.0 - pass_through[:, None] * eps) * xp.log(efficiency)",
+        "exponent = (pi * elasticity_long[:, None] - 1.0) * log_gain + pi * (",
+        "exponent = (1.0 - pi * elasticity_long[:, None]) * log_gain + pi * (",
         "4, 8",
         _inv(
             "test_inv4_sign_of_the_response",
@@ -83,8 +83,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "pass-through-dropped",
         "simulator/model/demand.py",
-        "(pass_through[:, None] * eps - 1.0) * xp.log(efficiency)",
-        "(eps - 1.0) * xp.log(efficiency)",
+        "pi = pass_through[:, None]",
+        "pi = xp.ones_like(pass_through)[:, None]",
         "4, 8",
         _inv(
             "test_inv4_neutral_response_leaves_compute_unchanged",
@@ -117,17 +117,17 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "initial-vintages-dropped-from-O",
         "simulator/model/fleet.py",
-        "old = _surviving_at(vintages, survival, k, first)",
-        "old = _surviving_at([v * 0.0 if j < n_vintages else v "
-        "for j, v in enumerate(vintages)], survival, k, first)",
+        "old = surviving_sum(vintages, k)",
+        "old = surviving_sum([v * 0.0 if j < n_vintages else v "
+        "for j, v in enumerate(vintages)], k)",
         "2, 8",
         _inv("test_inv8_scenarios_agree_with_scalar_oracle") + ORACLE_TESTS,
     ),
     Mutation(
         "no-floor-in-D",
         "simulator/model/fleet.py",
-        "want = xp.clip(capacity - old, min=0.0)",
-        "want = capacity - old",
+        "want = xp.clip(target[:, k] - old, min=0.0)",
+        "want = target[:, k] - old",
         "1, 2, 8",
         _inv(
             "test_inv1_outputs_finite_and_nonnegative",
@@ -140,8 +140,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "absolute-floor-in-D",
         "simulator/model/fleet.py",
-        "want = xp.clip(capacity - old, min=0.0)",
-        "want = xp.clip(capacity - old, min=1.0)",
+        "want = xp.clip(target[:, k] - old, min=0.0)",
+        "want = xp.clip(target[:, k] - old, min=1.0)",
         "5",
         _inv(
             "test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios"
@@ -214,8 +214,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "elasticity-always-long-run",
         "simulator/model/demand.py",
-        "return elasticity_long[:, None] + (elasticity_short - elasticity_long)[:, None] * decay",
-        "return elasticity_long[:, None] + 0.0 * decay",
+        "elasticity_short - elasticity_long\n    )[:, None] * weighted",
+        "elasticity_short - elasticity_long\n    )[:, None] * 0.0 * weighted",
         "4, 8",
         _inv(
             "test_inv3_shocks_act_from_their_onset_year",
@@ -237,20 +237,89 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "kinds-do-not-sum-to-total",
         "simulator/model/__init__.py",
-        'compute_total = kind_compute["training"] + kind_compute["inference"]',
-        'compute_total = kind_compute["training"] + kind_compute["training"]',
+        'total=kinds["training"] + kinds["inference"],',
+        'total=kinds["training"] + kinds["training"],',
         "2",
         _inv("test_inv2_conservation", "test_inv2_model_conservation"),
     ),
     Mutation(
         "inference-share-over-training",
         "simulator/model/__init__.py",
-        '"inference_share": _share(kind_compute["inference"], compute_total),',
-        '"inference_share": _share(kind_compute["inference"], kind_compute["training"]),',
+        '"inference_share": _share(need.kinds["inference"], need.total),',
+        '"inference_share": _share(need.kinds["inference"], need.kinds["training"]),',
         "1, 8",
         _inv(
             "test_inv1_outputs_finite_and_nonnegative",
             "test_inv1_model_outputs_finite_and_nonnegative",
+        )
+        + ORACLE_TESTS,
+    ),
+    Mutation(
+        "idle-is-version-1-surplus",
+        "simulator/model/fleet.py",
+        "idle.append(xp.clip(ship - gap, min=0.0))",
+        "idle.append(xp.clip(-gap, min=0.0))",
+        "2, 8",
+        _inv("test_inv2_conservation", "test_inv2_model_conservation") + ORACLE_TESTS,
+    ),
+    Mutation(
+        "power-cap-ignored",
+        "simulator/model/fleet.py",
+        "ship = xp.minimum(ship, room)",
+        "ship = ship",
+        "2, 8",
+        _inv("test_inv2_conservation", "test_inv2_model_conservation") + ORACLE_TESTS,
+    ),
+    Mutation(
+        "power-room-not-homogeneous",
+        "simulator/model/fleet.py",
+        "free / xp.where(positive, cost, xp.ones_like(cost)),",
+        "free / xp.where(positive, cost, xp.ones_like(cost)) + 1.0,",
+        "5, 8",
+        _inv("test_inv5_homogeneity_exact_for_powers_of_two", "test_inv5_homogeneity_on_scenarios")
+        + ORACLE_TESTS,
+    ),
+    Mutation(
+        "O-counts-retired-not-surviving",
+        "simulator/model/fleet.py",
+        "total = total + q * survival[:, k + n_vintages - 1 - i]",
+        "total = total + q * (1.0 - survival[:, k + n_vintages - 1 - i])",
+        "6, 8",
+        _inv(
+            "test_inv6_longer_life_never_raises_cumulative_shipments_when_k0_is_fixed",
+            "test_inv6_stock_flow_longer_life_never_raises_cumulative_shipments",
+        )
+        + ORACLE_TESTS,
+    ),
+    Mutation(
+        "order-lead-weights-swapped",
+        "simulator/model/fleet.py",
+        "planned = (1.0 - phi) * required[:, 1:] + phi * forecast",
+        "planned = phi * required[:, 1:] + (1.0 - phi) * forecast",
+        "10, 8",
+        _inv(
+            "test_inv10_counterfactual_does_not_depend_on_order_lead",
+            "test_inv10_a_shock_that_cuts_demand_leaves_orders_on_the_trend_idle",
+        )
+        + ORACLE_TESTS,
+    ),
+    Mutation(
+        "counterfactual-follows-its-own-lead",
+        "simulator/model/__init__.py",
+        "counterfactual = _supply(inputs, shared, base, None)",
+        "counterfactual = _supply(inputs, shared, base, base.capacity * 1.01)",
+        "10, 8",
+        _inv("test_inv10_counterfactual_does_not_depend_on_order_lead") + ORACLE_TESTS,
+    ),
+    Mutation(
+        "increments-age-a-year-early",
+        "simulator/model/demand.py",
+        "columns.append(decay * columns[-1] + (log_gain[:, k] - log_gain[:, k - 1]))",
+        "columns.append(decay * (columns[-1] + (log_gain[:, k] - log_gain[:, k - 1])))",
+        "11, 8",
+        _inv(
+            "test_inv11_per_increment_clock_never_above_one_clock_form",
+            "test_inv11_a_step_meets_the_one_clock_form",
         )
         + ORACLE_TESTS,
     ),

@@ -1,4 +1,4 @@
-"""The invariants of MODEL.md §8 (1 to 9), one property test (or more) each.
+"""The invariants of MODEL.md §8 (1 to 11, version 2), one property test (or more) each.
 
 Scenario-level tests draw random valid scenarios (``tests.strategies.scenarios``: every
 distribution kind, path form, shock type, cap and correlation the language allows) and
@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pytest
 import yaml
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
@@ -36,7 +36,7 @@ from scipy import stats
 from simulator.constants import F_REF, SECONDS_PER_YEAR
 from simulator.engine import answer_questions, build_inputs, simulate
 from simulator.io import load_scenario
-from simulator.model import evaluate
+from simulator.model import demand, evaluate, evaluate_pair
 from simulator.model.fleet import stock_flow, survival_table
 from simulator.model.inputs import ModelInputs
 from simulator.result import SimulationResult
@@ -203,27 +203,50 @@ def assert_conservation(inputs: ModelInputs, out: Arrays, label: str) -> None:
     np.testing.assert_array_equal(Q[:, 0], inputs.fleet.initial_vintages[:, -1])
     assert np.all(idle[:, 0] == 0.0)
     assert np.all(unmet[:, 0] == 0.0)
-    # I(k) = O(k) + Q_k, so O = I - Q; idle = max(O - K, 0); D = max(K - O, 0) = Q + unmet
+    # I(k) = O(k) + Q_k, so O = I - Q; idle = max(Q - (K - O), 0), unmet = max(K - O - Q, 0)
     surviving = inst - Q
     assert np.all(surviving >= -tol), f"{label}: O(k) < 0"
-    assert np.all(np.abs(idle - np.maximum(surviving - K, 0.0)) <= tol), f"{label}: idle"
-    wanted = Q + unmet
-    assert np.all(np.abs(wanted - np.maximum(K - surviving, 0.0))[:, 1:] <= tol), label
-    assert not np.any((idle > 0) & (Q > 0)), f"{label}: idle capacity and shipments at once"
-    cap = inputs.fleet.supply_cap
-    if cap is None:
-        assert np.all(unmet == 0.0), f"{label}: unmet demand without a supply cap"
-        assert np.all(inst[:, 1:] >= K[:, 1:] - tol), f"{label}: I(k) < K(k) without a cap"
-    else:
+    assert np.all(idle * unmet == 0.0), f"{label}: idle and unmet at once"
+    assert np.all(np.abs((inst - K) - (idle - unmet)) <= tol), f"{label}: I - K != idle - unmet"
+    gap = K - surviving
+    assert np.all(np.abs(idle - np.maximum(Q - gap, 0.0)) <= tol), f"{label}: idle"
+    assert np.all(np.abs(unmet - np.maximum(gap - Q, 0.0)) <= tol), f"{label}: unmet"
+    fleet = inputs.fleet
+    lead = fleet.order_lead is not None and bool(np.any(fleet.order_lead > 0))
+    cap, power_cap = fleet.supply_cap, fleet.power_cap
+    if cap is None and power_cap is None and not lead:
+        assert np.all(unmet == 0.0), f"{label}: unmet demand without caps or lead"
+        assert np.all(inst[:, 1:] >= K[:, 1:] - tol), f"{label}: I(k) < K(k) without caps"
+    if not lead:  # orders follow demand: capacity stands idle only when nothing is shipped
+        assert not np.any((idle > 0) & (Q > 0)), f"{label}: idle capacity and shipments"
+    if cap is not None:
         assert np.all(Q[:, 1:] <= cap[:, 1:]), f"{label}: shipments above the supply cap"
-        binding = unmet[:, 1:] > 0
-        np.testing.assert_array_equal(Q[:, 1:][binding], cap[:, 1:][binding])
+    if power_cap is not None:
+        # power(k) <= max(P_max(k), P_O(k)), P_O the surviving fleet's draw: power less
+        # the new vintage's own draw (MODEL.md §4-5).
+        first = inputs.n_vintages - 1
+        chips = inputs.chips
+        new_draw = (
+            Q
+            / chips.h100e_per_unit[:, first:]
+            * chips.system_power[:, first:]
+            * chips.load[:, first:]
+            * chips.pue[:, first:]
+        )
+        power = out["power_w"]
+        old_draw = power - new_draw
+        bound = np.maximum(power_cap, old_draw)
+        excess = (power - bound)[:, 1:]
+        assert np.all(excess <= 1e-9 * np.max(power, axis=1, keepdims=True)), (
+            f"{label}: fleet power above max(P_max, P_O) by {excess.max():.6g} W"
+        )
 
 
 @given(scenario=scenarios(), seed=SEEDS)
 def test_inv2_conservation(scenario: Scenario, seed: int) -> None:
-    """Invariant 2: segments sum to kinds, kinds to total; I = O + Q; no cap: I >= K;
-    with a cap: Q <= Q_max (and unmet > 0 only where the cap binds)."""
+    """Invariant 2 (version 2): segments sum to kinds, kinds to total; I = O + Q;
+    idle * unmet = 0 and I - K = idle - unmet; no caps and phi = 0: I >= K; with caps,
+    Q <= Q_max and power <= max(P_max, P_O), for k >= 1."""
     inputs, with_shocks, without = run_block(scenario, seed, 16)
     assert_conservation(inputs, with_shocks, "with_shocks")
     assert_conservation(inputs, without, "counterfactual")
@@ -231,8 +254,10 @@ def test_inv2_conservation(scenario: Scenario, seed: int) -> None:
 
 @given(inputs=model_inputs())
 def test_inv2_model_conservation(inputs: ModelInputs) -> None:
-    """Invariant 2 at model level (supply caps scaled to bind often)."""
-    assert_conservation(inputs, evaluate(inputs), "with_shocks")
+    """Invariant 2 at model level (supply and power caps scaled to bind often)."""
+    with_shocks, counterfactual = evaluate_pair(inputs)
+    assert_conservation(inputs, with_shocks, "with_shocks")
+    assert_conservation(inputs, counterfactual, "counterfactual")
 
 
 # ---------------------------------------------------------------------------------------
@@ -510,13 +535,14 @@ def scale_fleet(inputs: ModelInputs, c: float) -> ModelInputs:
             fleet,
             initial_vintages=fleet.initial_vintages * c,
             supply_cap=None if fleet.supply_cap is None else fleet.supply_cap * c,
+            power_cap=None if fleet.power_cap is None else fleet.power_cap * c,
         ),
     )
 
 
 @given(inputs=model_inputs(), j=st.integers(-30, 30))
 def test_inv5_homogeneity_exact_for_powers_of_two(inputs: ModelInputs, j: int) -> None:
-    """Invariant 5: scaling every initial vintage (and the cap, in H100e) by c = 2^j
+    """Invariant 5: scaling every initial vintage (and the supply and power caps) by c = 2^j
     scales compute, capacity, shipments, units, HBM, revenue and power by c, exactly
     (multiplying by a power of two is exact in binary floating point, outside the
     subnormal range)."""
@@ -533,13 +559,13 @@ def test_inv5_homogeneity_exact_for_powers_of_two(inputs: ModelInputs, j: int) -
 
 @given(scenario=scenarios(), seed=SEEDS, c=st.floats(1e-3, 1e3))
 def test_inv5_homogeneity_on_scenarios(scenario: Scenario, seed: int, c: float) -> None:
-    """Invariant 5 on scenarios: scaling the drawn vintages and supply cap by any c > 0
+    """Invariant 5 on scenarios: scaling the drawn vintages and caps by any c > 0
     scales every extensive output by c (to 1e-9 of each metric's scale)."""
     draws = draw_block(scenario, seed, 0, block_size=8)
 
-    def in_h100e(key: str) -> bool:  # vintages and cap levels, not the cap's growth rate
-        cap = key.startswith("fleet.supply_cap") and not key.endswith(".growth")
-        return cap or key.startswith("fleet.initial_vintages.")
+    def in_h100e(key: str) -> bool:  # vintages and cap levels, not a cap's growth rate
+        cap = key.startswith(("fleet.supply_cap", "fleet.power_cap"))
+        return (cap and not key.endswith(".growth")) or key.startswith("fleet.initial_vintages.")
 
     scaled_draws = {k: v * c if in_h100e(k) else v for k, v in draws.items()}
     inputs, inputs_c = build_inputs(scenario, draws), build_inputs(scenario, scaled_draws)
@@ -602,11 +628,11 @@ def assert_longer_life_ships_less(inputs: ModelInputs, factor: float) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "MODEL.md §8.6 as stated is false: the base-year fleet K_0 = sum Q_v S(-v) grows "
-        "with the median life, and base-year demand is tied to K_0, so a longer life can "
-        "raise demand and shipments (reviewer's counterexample: 35.0M vs 35.8M H100e in "
-        "the first year, median life 4 vs 7). Reported, not weakened; see the corrected "
-        "tests below."
+        "MODEL.md §8.6 as first written (K free) is false: the base-year fleet "
+        "K_0 = sum Q_v S(-v) grows with the median life, and base-year demand is tied to "
+        "K_0, so a longer life can raise demand and shipments (reviewer's counterexample: "
+        "35.0M vs 35.8M H100e in the first year, median life 4 vs 7). Version 2 restates "
+        "it with K fixed, tested below."
     ),
 )
 @scaled(0.5)
@@ -1047,3 +1073,175 @@ def test_extends_plus_override_equals_the_merged_file(
     want = load_scenario(folder / "merged.yaml")
     assert got == want
     assert got == Scenario.model_validate(merged)
+
+
+# ---------------------------------------------------------------------------------------
+# Invariant 10: order lead (MODEL.md §4, version 2)
+# ---------------------------------------------------------------------------------------
+
+
+def with_lead(inputs: ModelInputs, phi: Any) -> ModelInputs:
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    lead = None if phi is None else np.broadcast_to(np.asarray(phi, dtype=np.float64), (n,))
+    return dataclasses.replace(inputs, fleet=dataclasses.replace(inputs.fleet, order_lead=lead))
+
+
+def version1_fleet(inputs: ModelInputs, required: Any) -> dict[str, Any]:
+    """Version 1's recursion (MODEL.md §4 as first written), written out here: orders
+    exactly for ``K``, ``idle = max(O - K, 0)``, ``unmet = D - Q``."""
+    n_vintages = inputs.n_vintages
+    survival = survival_table(
+        inputs.fleet.median_life, inputs.fleet.shape, n_vintages + required.shape[1]
+    )
+    vintages = [inputs.fleet.initial_vintages[:, i] for i in range(n_vintages)]
+    cap = inputs.fleet.supply_cap
+    out: dict[str, list[Any]] = {"shipments_h100e": [], "idle_h100e": [], "unmet_h100e": []}
+    for k in range(1, required.shape[1]):
+        old = sum(q * survival[:, k + n_vintages - 1 - i] for i, q in enumerate(vintages))
+        want = np.maximum(required[:, k] - old, 0.0)
+        ship = want if cap is None else np.minimum(want, cap[:, k])
+        vintages.append(ship)
+        out["shipments_h100e"].append(ship)
+        out["idle_h100e"].append(np.maximum(old - required[:, k], 0.0))
+        out["unmet_h100e"].append(want - ship)
+    return {m: np.stack(v, axis=-1) for m, v in out.items()}
+
+
+@given(inputs=model_inputs(power_cap=False), phi=st.floats(0.0, 1.0))
+def test_inv10_counterfactual_does_not_depend_on_order_lead(
+    inputs: ModelInputs, phi: float
+) -> None:
+    """Invariant 10: the counterfactual does not depend on phi (its forecast is right:
+    K-hat = K^B exactly), and phi = 0 is version 1's recursion applied to K, exactly."""
+    _, reference = evaluate_pair(with_lead(inputs, None))
+    _, got = evaluate_pair(with_lead(inputs, phi))
+    for m in reference:
+        np.testing.assert_array_equal(got[m], reference[m], err_msg=m)
+    for variant in evaluate_pair(with_lead(inputs, 0.0)):
+        v1 = version1_fleet(inputs, variant["capacity_required"])
+        for m, want in v1.items():
+            np.testing.assert_array_equal(variant[m][:, 1:], want, err_msg=m)
+
+
+@given(inputs=model_inputs(supply_cap=False, power_cap=False, max_shocks=3))
+def test_inv10_a_shock_that_cuts_demand_leaves_orders_on_the_trend_idle(
+    inputs: ModelInputs,
+) -> None:
+    """Invariant 10: with no caps and phi = 1, the first year the shocks change compute,
+    if they cut it there (K(k_m) < K^B(k_m)), leaves idle(k_m) >= K^B(k_m) - K(k_m) > 0
+    and ships no less in that year than with phi = 0 (to rounding). Elasticities are set
+    to 0 (pi eps < 1), so that every shock with M > 1 cuts compute."""
+    segments = tuple(
+        dataclasses.replace(
+            seg,
+            elasticity_short=np.zeros_like(seg.elasticity_short),
+            elasticity_long=np.zeros_like(seg.elasticity_long),
+        )
+        for seg in inputs.segments
+    )
+    inputs = dataclasses.replace(inputs, segments=segments)
+    shocked, counterfactual = evaluate_pair(with_lead(inputs, 1.0))
+    just_in_time, _ = evaluate_pair(with_lead(inputs, 0.0))
+    K, KB = shocked["capacity_required"], counterfactual["capacity_required"]
+    checked = 0
+    for i in range(K.shape[0]):
+        changed = np.flatnonzero(K[i] != KB[i])
+        if changed.size == 0:
+            continue
+        k = int(changed[0])
+        if not K[i, k] < KB[i, k] * (1.0 - 1e-6):
+            continue  # the first change raises demand: no glut to check
+        checked += 1
+        tol = 1e-9 * float(np.max(KB[i]))
+        idle = float(shocked["idle_h100e"][i, k])
+        assert idle >= KB[i, k] - K[i, k] - tol, (
+            f"sample {i}, year {k}: idle {idle:.6g} < K^B - K = {KB[i, k] - K[i, k]:.6g}"
+        )
+        assert idle > 0.0
+        ship, ship0 = shocked["shipments_h100e"][i, k], just_in_time["shipments_h100e"][i, k]
+        assert ship >= ship0 - tol, f"sample {i}: phi = 1 ships {ship:.6g} < {ship0:.6g}"
+    assume(checked > 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Invariant 11: the elasticity clock runs per increment (MODEL.md §2, version 2)
+# ---------------------------------------------------------------------------------------
+
+
+def one_clock_compute(inputs: ModelInputs, baseline: Any, s: int) -> Any:
+    """Version 1's form, written out here: C = B prod_m X_m^(pi eps(k - k_m) - 1), one
+    elasticity clock per shock, running from its onset."""
+    n_years = len(inputs.years)
+    segment = inputs.segments[s]
+    exponent = np.zeros_like(baseline)
+    for shock in inputs.shocks:
+        if s not in shock.segments:
+            continue
+        if shock.type == "level":
+            adoption = demand.level_adoption(
+                shock.ceiling, shock.delay, shock.width, shock.onset, n_years
+            )
+            x = demand.level_efficiency(adoption, shock.magnitude)
+        else:
+            x = demand.trend_efficiency(shock.magnitude, shock.onset, n_years)
+        eps = demand.elasticity(
+            segment.elasticity_short,
+            segment.elasticity_long,
+            segment.adjustment,
+            shock.onset,
+            n_years,
+        )
+        exponent = exponent + (segment.pass_through[:, None] * eps - 1.0) * np.log(x)
+    return baseline * np.exp(exponent)
+
+
+def short_below_long(inputs: ModelInputs) -> ModelInputs:
+    segments = tuple(
+        dataclasses.replace(
+            seg,
+            elasticity_short=np.minimum(seg.elasticity_short, seg.elasticity_long),
+            elasticity_long=np.maximum(seg.elasticity_short, seg.elasticity_long),
+        )
+        for seg in inputs.segments
+    )
+    return dataclasses.replace(inputs, segments=segments)
+
+
+@given(inputs=model_inputs())
+def test_inv11_per_increment_clock_never_above_one_clock_form(inputs: ModelInputs) -> None:
+    """Invariant 11: with eps_short <= eps_long, with-shock compute is never higher than
+    version 1's one-clock form in any year (each increment of efficiency arrives no
+    earlier than its shock's onset, so it meets an elasticity no larger)."""
+    inputs = short_below_long(inputs)
+    with_shocks, counterfactual = evaluate_pair(inputs)
+    for s, seg in enumerate(inputs.segments):
+        name = f"compute.{seg.name}"
+        v1 = one_clock_compute(inputs, counterfactual[name], s)
+        got = with_shocks[name]
+        assert np.all(got <= v1 * (1.0 + 1e-12)), (
+            f"{name}: {got.tolist()} above the one-clock form {v1.tolist()}"
+        )
+
+
+@given(inputs=model_inputs(max_shocks=1), short_first=st.booleans())
+def test_inv11_a_step_meets_the_one_clock_form(inputs: ModelInputs, short_first: bool) -> None:
+    """Invariant 11: a level shock adopted in full at onset (a step: the logistic is
+    already at its ceiling) gives version 1's one-clock form, to rounding, whatever the
+    order of the elasticities."""
+    steps = tuple(
+        dataclasses.replace(
+            m,
+            type="level",
+            delay=np.full_like(m.delay, -50.0),  # z = (k - k_m + 50) / 0.1: logistic = 1.0
+            width=np.full_like(m.width, 0.1),
+        )
+        for m in inputs.shocks
+    )
+    inputs = dataclasses.replace(inputs, shocks=steps)
+    if short_first:
+        inputs = short_below_long(inputs)
+    with_shocks, counterfactual = evaluate_pair(inputs)
+    for s, seg in enumerate(inputs.segments):
+        name = f"compute.{seg.name}"
+        v1 = one_clock_compute(inputs, counterfactual[name], s)
+        np.testing.assert_allclose(with_shocks[name], v1, rtol=1e-12, err_msg=name)

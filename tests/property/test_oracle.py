@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.constants import F_REF, SECONDS_PER_YEAR
 from simulator.model.inputs import (
@@ -26,8 +28,8 @@ from simulator.model.inputs import (
     ShockInputs,
     ShockType,
 )
-from tests.reference_model import reference_evaluate
-from tests.strategies import model_inputs
+from tests.reference_model import reference_evaluate, with_fleet_v2
+from tests.strategies import Float64Array, model_inputs
 
 FY = F_REF * SECONDS_PER_YEAR
 """FLOP performed in one year by one H100e at full utilization."""
@@ -141,6 +143,170 @@ def test_model_agrees_with_oracle(inputs: ModelInputs) -> None:
 def test_model_agrees_with_oracle_capped(inputs: ModelInputs) -> None:
     assert_agrees(inputs, "with_shocks")
     assert_agrees(dataclasses.replace(inputs, shocks=()), "counterfactual")
+
+
+# ---------------------------------------------------------------------------------------
+# Version 2 fleet (MODEL.md §4): order lead phi and the power cap
+# ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def model_inputs_v2(draw: st.DrawFn, /, **kwargs: Any) -> ModelInputs:
+    """``model_inputs(**kwargs)`` with an order lead and (sometimes) a power cap.
+
+    ``phi`` per sample is 0, 1 or a random value in [0, 1]. The power cap, when drawn,
+    is scaled to the power the fleet would draw without it (the oracle's uncapped
+    with-shocks ``power_w``) by a factor per year: below 1 (binding: partly, or with
+    nothing left for new chips when the surviving fleet alone draws more), exactly 0,
+    or above 1 (not binding), so that the cap binds in some years and not others.
+    """
+    inputs: ModelInputs = draw(model_inputs(**kwargs))
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    n_years = len(inputs.years)
+    phi = np.array(
+        [draw(st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0)) for _ in range(n)],
+        dtype=np.float64,
+    )
+    cap: Float64Array | None = None
+    if draw(st.booleans(), label="power_cap"):
+        uncapped = with_fleet_v2(inputs.fleet, order_lead=phi, power_cap=None)
+        probe = dataclasses.replace(inputs, fleet=uncapped)
+        factor = st.sampled_from([0.0, 0.5, 1.5]) | st.floats(0.0, 0.999) | st.floats(1.0, 3.0)
+        cap = np.zeros((n, n_years), dtype=np.float64)
+        for i in range(n):
+            power = reference_evaluate(probe, i)["power_w"]
+            for k in range(n_years):
+                cap[i, k] = draw(factor) * power[k]
+    fleet = with_fleet_v2(inputs.fleet, order_lead=phi, power_cap=cap)
+    return dataclasses.replace(inputs, fleet=fleet)
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs_v2(max_years=6))
+def test_model_agrees_with_oracle_order_lead_and_power_cap(inputs: ModelInputs) -> None:
+    """MODEL.md v2 §4 (phi, power cap, idle/unmet) against the oracle, both variants."""
+    assert_agrees(inputs, "with_shocks")
+    assert_agrees(dataclasses.replace(inputs, shocks=()), "counterfactual")
+
+
+@settings(deadline=None, max_examples=30)
+@given(inputs=model_inputs_v2(supply_cap=True, max_years=4))
+def test_model_agrees_with_oracle_order_lead_and_both_caps(inputs: ModelInputs) -> None:
+    """As above with a supply cap too: ``Q_k = min(D, Q_max, Q_pow)``."""
+    assert_agrees(inputs, "with_shocks")
+    assert_agrees(dataclasses.replace(inputs, shocks=()), "counterfactual")
+
+
+# ---------------------------------------------------------------------------------------
+# The oracle itself satisfies MODEL.md version 2's invariants 2, 10 and 11
+# ---------------------------------------------------------------------------------------
+
+
+def _fleet_v2(inputs: ModelInputs, **changes: Any) -> ModelInputs:
+    """``inputs`` with the v2 fleet fields (and any other fleet field) changed."""
+    fleet = inputs.fleet
+    order_lead = changes.pop("order_lead", getattr(fleet, "order_lead", None))
+    power_cap = changes.pop("power_cap", getattr(fleet, "power_cap", None))
+    fleet = dataclasses.replace(fleet, **changes) if changes else fleet
+    return dataclasses.replace(
+        inputs, fleet=with_fleet_v2(fleet, order_lead=order_lead, power_cap=power_cap)
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs_v2(max_years=6))
+def test_oracle_v2_conservation_and_caps(inputs: ModelInputs) -> None:
+    """Invariant 2: ``idle * unmet = 0``, ``I - K = idle - unmet``, ``Q <= Q_max``, and
+    ``power <= max(P_max, P_O)``: where new chips ship (and so add power), ``power <=
+    P_max``."""
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    cap = getattr(inputs.fleet, "power_cap", None)
+    for variant in (inputs, dataclasses.replace(inputs, shocks=())):
+        for i in range(n):
+            out = reference_evaluate(variant, i)
+            scale = max(out["capacity_required"])
+            for k in range(1, len(inputs.years)):
+                idle, unmet = out["idle_h100e"][k], out["unmet_h100e"][k]
+                assert idle * unmet == 0.0
+                gap = out["installed_h100e"][k] - out["capacity_required"][k]
+                assert abs(gap - (idle - unmet)) <= 1e-12 * scale
+                if inputs.fleet.supply_cap is not None:
+                    assert out["shipments_h100e"][k] <= float(inputs.fleet.supply_cap[i, k])
+                if cap is not None and out["shipments_units"][k] > 0.0:
+                    assert out["power_w"][k] <= float(cap[i, k]) * (1 + 1e-12)
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs_v2(max_years=6), data=st.data())
+def test_oracle_v2_order_lead(inputs: ModelInputs, data: st.DataObject) -> None:
+    """Invariant 10: the counterfactual does not depend on ``phi``; with no caps and
+    ``phi = 1`` a first shock that cuts compute in its onset year leaves ``idle(k_m) >=
+    K^B(k_m) - K(k_m) > 0`` and ships no less in that year than with ``phi = 0``."""
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    phi = np.array([data.draw(st.floats(0.0, 1.0)) for _ in range(n)])
+    cf = dataclasses.replace(inputs, shocks=())
+    for i in range(n):
+        assert reference_evaluate(_fleet_v2(cf, order_lead=phi), i) == reference_evaluate(
+            _fleet_v2(cf, order_lead=np.zeros(n)), i
+        )
+    if not inputs.shocks:
+        return
+    free = _fleet_v2(inputs, power_cap=None, supply_cap=None)
+    lead = _fleet_v2(free, order_lead=np.ones(n))
+    just_in_time = _fleet_v2(free, order_lead=np.zeros(n))
+    k_m = min(shock.onset for shock in inputs.shocks)
+    for i in range(n):
+        out = reference_evaluate(lead, i)
+        base = reference_evaluate(dataclasses.replace(lead, shocks=()), i)
+        scale = max(out["capacity_required"])
+        K, KB = out["capacity_required"], base["capacity_required"]
+        assert K[:k_m] == KB[:k_m]  # no gain before the first onset: exactly the baseline
+        if K[k_m] < KB[k_m] - 1e-9 * scale:
+            assert out["idle_h100e"][k_m] >= KB[k_m] - K[k_m] - 1e-12 * scale
+            jit = reference_evaluate(just_in_time, i)
+            assert out["shipments_h100e"][k_m] >= jit["shipments_h100e"][k_m] - 1e-12 * scale
+
+
+@settings(deadline=None, max_examples=60)
+@given(inputs=model_inputs(max_years=6))
+def test_oracle_v2_clock_never_above_version_1(inputs: ModelInputs) -> None:
+    """Invariant 11: with ``eps_short <= eps_long`` every segment's with-shock compute is
+    at most version 1's one-clock form ``B prod_m X_m(k)^(pi eps(k - k_m) - 1)``."""
+    segments = tuple(
+        dataclasses.replace(
+            seg,
+            elasticity_short=np.minimum(seg.elasticity_short, seg.elasticity_long),
+            elasticity_long=np.maximum(seg.elasticity_short, seg.elasticity_long),
+        )
+        for seg in inputs.segments
+    )
+    inputs = dataclasses.replace(inputs, segments=segments)
+    n = int(inputs.fleet.initial_vintages.shape[0])
+    for i in range(n):
+        out = reference_evaluate(inputs, i)
+        base = reference_evaluate(dataclasses.replace(inputs, shocks=()), i)
+        for s, seg in enumerate(segments):
+            e_s, e_l = float(seg.elasticity_short[i]), float(seg.elasticity_long[i])
+            a, pi = float(seg.adjustment[i]), float(seg.pass_through[i])
+            for k in range(len(inputs.years)):
+                log_v1 = 0.0
+                for shock in inputs.shocks:
+                    if s not in shock.segments or k < shock.onset:
+                        continue
+                    if shock.type == "level":
+                        f = float(shock.ceiling[i]) / (
+                            1
+                            + math.exp(
+                                -(k - shock.onset - float(shock.delay[i])) / float(shock.width[i])
+                            )
+                        )
+                        x = 1 / ((1 - f) + f / float(shock.magnitude[i]))
+                    else:
+                        x = float(shock.magnitude[i]) ** (k - shock.onset)
+                    eps = e_l + (e_s - e_l) * math.exp(-(k - shock.onset) / a)
+                    log_v1 += math.log(x) * (pi * eps - 1)
+                v1 = base[f"compute.{seg.name}"][k] * math.exp(log_v1)
+                assert out[f"compute.{seg.name}"][k] <= v1 * (1 + 1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -360,9 +526,13 @@ def test_oracle_harmonic_level_shock() -> None:
 
 
 def test_oracle_trend_shock_and_elasticity_decay() -> None:
-    # T = 3, trend shock r = 2 from onset 1 on segment "a": X(1) = 1, X(2) = 2, X(3) = 4.
-    # eps_short = 3, eps_long = 1, a = 1: eps(tau) = 1 + 2 exp(-tau).
-    # pass_through 0.5: exponent(tau) = 0.5 eps(tau) - 1 = exp(-tau) - 0.5.
+    # T = 3, trend shock r = 2 from onset 1 on segment "a": X(1) = 1, X(2) = 2, X(3) = 4,
+    # so l(1) = 0, l(2) = ln 2, l(3) = 2 ln 2: increments dl(2) = dl(3) = ln 2.
+    # eps_short = 3, eps_long = 1, a = 1: eps(tau) = 1 + 2 exp(-tau); pass_through 0.5.
+    # MODEL.md v2 §2, each increment on its own clock:
+    #   ln C(2) - ln B = -ln 2 + 0.5 ln 2 eps(0) = ln 2 (1.5 - 1):  C(2) = B 2^0.5
+    #   ln C(3) - ln B = -2 ln 2 + 0.5 ln 2 (eps(1) + eps(0)) = ln 2 exp(-1):  C(3) = B 2^(1/e)
+    # (version 1's one clock from onset gave 2^(exp(-1) - 0.5) and 4^(exp(-2) - 0.5).)
     # Segment "b" is not in the shock's list: unchanged.
     inputs = ModelInputs(
         years=(2024, 2025, 2026, 2027),
@@ -396,8 +566,8 @@ def test_oracle_trend_shock_and_elasticity_decay() -> None:
     a = [
         0.5 * k0 * FY,
         0.5 * k0 * FY,  # X = 1 at onset
-        0.5 * k0 * FY * 2.0 ** (math.exp(-1) - 0.5),
-        0.5 * k0 * FY * 4.0 ** (math.exp(-2) - 0.5),
+        0.5 * k0 * FY * 2.0**0.5,
+        0.5 * k0 * FY * 2.0 ** math.exp(-1),
     ]
     _close(out["compute.a"], a)
     _close(out["compute.b"], [0.5 * k0 * FY, 1.5 * k0 * FY, 1.5 * k0 * FY, 1.5 * k0 * FY])

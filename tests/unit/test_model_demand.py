@@ -102,8 +102,11 @@ def level_shock_compute(xp, *, eps: float, pi: float, magnitude: float, width: f
     baseline = arr(xp, [[10.0, 20.0, 40.0, 80.0]])
     adoption = demand.level_adoption(arr(xp, [1.0]), arr(xp, [0.0]), arr(xp, [width]), 1, 4)
     efficiency = demand.level_efficiency(adoption, arr(xp, [magnitude]))
-    elasticity = demand.elasticity(arr(xp, [eps]), arr(xp, [eps]), arr(xp, [1.0]), 1, 4)
-    return demand.physical_compute(baseline, [efficiency], [elasticity], arr(xp, [pi]))
+    gain = demand.log_efficiency_gain([efficiency], baseline)
+    one = arr(xp, [1.0])
+    return demand.physical_compute(
+        baseline, gain, arr(xp, [eps]), arr(xp, [eps]), one, arr(xp, [pi])
+    )
 
 
 def test_level_shock_with_unit_elasticity_changes_nothing(xp):
@@ -155,12 +158,53 @@ def test_two_shocks_multiply(xp):
         arr(xp, [4.0]),
     )
     trend = demand.trend_efficiency(arr(xp, [2.0]), 1, 4)
-    eps = demand.elasticity(arr(xp, [0.0]), arr(xp, [0.0]), arr(xp, [1.0]), 1, 4)
-    got = demand.physical_compute(baseline, [level, trend], [eps, eps], arr(xp, [1.0]))
+    gain = demand.log_efficiency_gain([level, trend], baseline)
+    zero, one = arr(xp, [0.0]), arr(xp, [1.0])
+    got = demand.physical_compute(baseline, gain, zero, zero, one, one)
     assert row(got) == pytest.approx([10.0, 12.5, 5.0, 5.0], rel=1e-14)
 
 
 def test_no_shock_returns_baseline_exactly(xp):
     baseline = arr(xp, [[10.0, 20.0, 40.0]])
-    got = demand.physical_compute(baseline, [], [], arr(xp, [0.3]))
-    assert row(got) == [10.0, 20.0, 40.0]
+    x = arr(xp, [0.3])
+    assert row(demand.physical_compute(baseline, None, x, x, x, x)) == [10.0, 20.0, 40.0]
+    # A gain of exactly 0 (M = 1, ceiling 0) is neutral too: exp(0) = 1.
+    zero_gain = demand.log_efficiency_gain([arr(xp, [[1.0, 1.0, 1.0]])], baseline)
+    assert row(demand.physical_compute(baseline, zero_gain, x, x, x, x)) == [10.0, 20.0, 40.0]
+
+
+def test_each_increment_meets_the_short_run_elasticity_as_it_arrives(xp):
+    # MODEL.md §2 (version 2). B = 10 flat; efficiency X = [1, 2, 4, 4] (two increments of
+    # ln 2, in years 1 and 2); short 0, long 1, a = 1, pi = 1, so eps(tau) = 1 - e^-tau.
+    # ln C(k) = ln 10 - l(k) + sum_j dl(j) eps(k - j):
+    #   k=1: ln 10 - ln 2 + ln2 * eps(0)                      -> C = 10 / 2 = 5
+    #   k=2: ln 10 - ln 4 + ln2 * (eps(1) + eps(0))           -> C = 10 * 2^(-1 - e^-1)
+    #   k=3: ln 10 - ln 4 + ln2 * (eps(2) + eps(1))           -> C = 10 * 2^(-e^-1 - e^-2)
+    # 2^(-1 - e^-1) = 0.38751..., 2^(-e^-1 - e^-2) = 0.70498... (math.pow, below).
+    baseline = arr(xp, [[10.0, 10.0, 10.0, 10.0]])
+    gain = demand.log_efficiency_gain([arr(xp, [[1.0, 2.0, 4.0, 4.0]])], baseline)
+    got = demand.physical_compute(
+        baseline, gain, arr(xp, [0.0]), arr(xp, [1.0]), arr(xp, [1.0]), arr(xp, [1.0])
+    )
+    e1, e2 = math.exp(-1.0), math.exp(-2.0)
+    expected = [10.0, 5.0, 10.0 * 2 ** (-1 - e1), 10.0 * 2 ** (-e1 - e2)]
+    assert row(got) == pytest.approx(expected, rel=1e-14)
+    # Version 1's single clock from onset (k = 1) gave C(2) = 10 * 4^(eps(1) - 1)
+    # = 10 * 2^(-2 e^-1) = 4.7926..., a shallower dip than version 2's 3.8751...
+    assert row(got)[2] < 10.0 * 2 ** (-2 * e1)
+
+
+def test_a_step_gain_meets_the_one_clock_form_of_version_1(xp):
+    # A gain that arrives whole at onset (k = 1): every increment has the same age, so
+    # C(k) = B X^(pi eps(k - 1) - 1) (MODEL.md §2). X = 4, short 0.2, long 1.4, a = 2, pi 0.9.
+    baseline = arr(xp, [[10.0, 20.0, 40.0, 80.0]])
+    gain = demand.log_efficiency_gain([arr(xp, [[1.0, 4.0, 4.0, 4.0]])], baseline)
+    short, long, a, pi = 0.2, 1.4, 2.0, 0.9
+    got = demand.physical_compute(
+        baseline, gain, arr(xp, [short]), arr(xp, [long]), arr(xp, [a]), arr(xp, [pi])
+    )
+    eps = [long + (short - long) * math.exp(-tau / a) for tau in (0, 1, 2)]
+    expected = [10.0] + [
+        b * 4.0 ** (pi * e - 1) for b, e in zip((20.0, 40.0, 80.0), eps, strict=True)
+    ]
+    assert row(got) == pytest.approx(expected, rel=1e-13)
