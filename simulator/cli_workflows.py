@@ -52,6 +52,7 @@ from simulator.errors import (
 )
 from simulator.grid import GridAxis, GridError, check_grid, expand_grid, parse_grid
 from simulator.io import load_scenario, resolve_scenario
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.report._atomic import atomic_write
 from simulator.report.compare_charts import write_comparison_charts, write_waterfall
 from simulator.report.tables import HEADLINE_METRICS, default_years
@@ -313,10 +314,14 @@ def _interval(x: np.ndarray[Any, Any], k: int, fmt: Any) -> str:
 def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[Table]:
     """One table of the scenarios' quantiles, then one per pair (A - B, A / B, P(A > B))."""
     unit = display_unit(metric)
-    is_ratio = cmp.variant == "impact"
+    # impact rows are ratios with / without, except IMPACT_AS_DIFFERENCE (in the unit)
+    is_ratio = cmp.variant == "impact" and metric not in IMPACT_AS_DIFFERENCE
 
     def num(v: float) -> str:
         return format_ratio(v) if is_ratio else format_number(float(v), unit)
+
+    def dnum(v: float) -> str:  # a difference of two ratios is a plain number
+        return f"{v:+.3g}" if is_ratio else format_number(float(v), unit)
 
     what = f"{unit.description or metric} [{'with / without' if is_ratio else unit.label}]"
     t = Table(title=f"{what}, {cmp.variant}: median [P5, P95]", title_justify="left")
@@ -339,7 +344,7 @@ def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[
             k = cmp.years.index(y)
             p.add_row(
                 str(y),
-                _interval(cmp.difference(a, b, metric), k, num),
+                _interval(cmp.difference(a, b, metric), k, dnum),
                 _median_ratio(cmp.ratio(a, b, metric)[:, k]),
                 f"{s['p_greater'][k]:.3f} ± {s['se_p_greater'][k]:.3f}",
                 _gain(float(s["efficiency"][k])),
@@ -393,8 +398,14 @@ def _compare_notes(cmp: Comparison, metrics: Sequence[str], years: Sequence[int]
                 f"of the mean difference by {math.sqrt(med):.2f} against independent runs of "
                 f"the same size (median over the metrics and years shown; range "
                 f"{math.sqrt(min(finite)):.2f} to {math.sqrt(max(finite)):.2f}; e.g. "
-                f"{example}): each paired sample is worth {med:.1f} independent ones. "
-                "SE gain = sqrt(var A + var B) / sd(A - B)."
+                f"{example}): each paired sample is worth {med:.1f} independent ones"
+                + (
+                    " (below 1: the paired samples move in opposite directions, so here "
+                    "pairing costs precision)"
+                    if med < 1
+                    else ""
+                )
+                + ". SE gain = sqrt(var A + var B) / sd(A - B)."
             )
         elif gains and all(g == math.inf for g in gains):
             lines.append(f"{a} and {b} give identical samples: the difference is exactly zero.")

@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from simulator.attribution import Attribution
 from simulator.compare import Comparison
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.report._atomic import atomic_write
 from simulator.report.units import display_unit
 from simulator.summary import quantiles
@@ -54,6 +55,14 @@ def _save(fig: Figure, path: Path) -> None:
         fig.clear()
 
 
+def _scale(comparison: Comparison, metric: str) -> tuple[float, str]:
+    """Display scale and unit label: ratios (impact, but for differences) are unscaled."""
+    unit = display_unit(metric)
+    if comparison.variant == "impact" and metric not in IMPACT_AS_DIFFERENCE:
+        return 1.0, "with / without"
+    return unit.scale, unit.label
+
+
 def overlaid_fans(comparison: Comparison, metric: str, *, ax: Axes | None = None) -> Axes:
     """Each scenario's P5-P95 band and median of ``metric``, overlaid.
 
@@ -74,14 +83,15 @@ def overlaid_fans(comparison: Comparison, metric: str, *, ax: Axes | None = None
     if ax is None:
         ax = _axes()[1]
     years = np.asarray(comparison.years)
+    scale, label_unit = _scale(comparison, metric)
     for i, label in enumerate(comparison.labels):
         colour = f"C{i % 10}"
-        q = quantiles(comparison.values[label][metric], _PROBS) * unit.scale
+        q = quantiles(comparison.values[label][metric], _PROBS) * scale
         ax.fill_between(years, q[0], q[4], color=colour, alpha=0.15, linewidth=0)
         ax.plot(years, q[2], color=colour, linewidth=2, label=f"{label}: median (P5-P95 band)")
     ax.set_title(f"{unit.description or metric} ({comparison.variant})")
     ax.set_xlabel("Year")
-    ax.set_ylabel(f"{unit.description or metric} [{unit.label}]")
+    ax.set_ylabel(f"{unit.description or metric} [{label_unit}]")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     ax.grid(visible=True, alpha=0.3)
@@ -113,7 +123,13 @@ def difference_fan(
     if ax is None:
         ax = _axes()[1]
     years = np.asarray(comparison.years)
-    q = quantiles(comparison.difference(a, b, metric), _PROBS) * unit.scale
+    scale, label_unit = _scale(comparison, metric)
+    diff = comparison.difference(a, b, metric)
+    finite = np.isfinite(diff).all(axis=1)  # a -inf difference of infinite ratios: left out
+    if not finite.any():
+        ax.set_title(f"{unit.description or metric}: {a} - {b} is not finite")
+        return ax
+    q = quantiles(diff[finite] if not finite.all() else diff, _PROBS) * scale
     ax.fill_between(years, q[0], q[4], color="tab:purple", alpha=0.15, linewidth=0, label="P5-P95")
     ax.fill_between(
         years, q[1], q[3], color="tab:purple", alpha=0.30, linewidth=0, label="P25-P75"
@@ -122,7 +138,7 @@ def difference_fan(
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_title(f"{unit.description or metric}: {a} - {b}, paired per sample")
     ax.set_xlabel("Year")
-    ax.set_ylabel(f"difference [{unit.label}]")
+    ax.set_ylabel(f"difference [{label_unit}]")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(visible=True, alpha=0.3)
     ax.legend(fontsize="small", loc="upper left")

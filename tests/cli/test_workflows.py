@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -389,3 +390,21 @@ def test_batch_interrupted_by_ctrl_c_exits_130_and_rerun_finishes(tmp_path: Path
     )
     assert rerun.returncode == 0, rerun.stderr
     assert set(_finished(out, names)) == set(names)
+
+
+def test_compare_impact_variant_with_difference_metrics(tmp_path: Path) -> None:
+    # impact rows are ratios, except idle and unmet capacity (paired differences in H100e;
+    # simulator.metrics.IMPACT_AS_DIFFERENCE): both kinds compare, print and chart.
+    b = scenario(tmp_path, "b", "chips:\n  pue: 1.5\n")
+    out = tmp_path / "imp"
+    r = invoke(
+        "compare", str(VALID), str(b), "-n", "300", "--variant", "impact",
+        "-m", "unmet_h100e", "-m", "power_w", "-y", "2027", "--out", str(out),
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert "[with / without]" in r.out
+    assert "[M H100e]" in r.out
+    assert (out / "difference_valid_vs_b_unmet_h100e.png").exists()
+    with (out / "compare.csv").open(encoding="utf-8") as fh:
+        values = [float(row["value"]) for row in csv.DictReader(fh)]
+    assert all(math.isfinite(v) for v in values)
