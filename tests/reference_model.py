@@ -19,9 +19,8 @@ Index conventions (MODEL.md §1, §4, §5):
 
 Version-2 fleet inputs (the contract with ``simulator.model.inputs.FleetInputs``):
 ``order_lead`` (shape ``(n,)``, ``phi`` in [0, 1]; None means 0) and ``power_cap``
-(shape ``(n, T + 1)`` [W], column 0 ignored; None means no cap). They are read with
-``getattr`` so that the oracle also runs on a ``FleetInputs`` that predates them;
-:func:`with_fleet_v2` attaches them to any ``FleetInputs``.
+(shape ``(n, T + 1)`` [W], column 0 ignored; None means no cap);
+:func:`with_fleet_v2` sets them on a copy of any ``FleetInputs``.
 
 The counterfactual is evaluated by passing the same inputs with ``shocks=()``: then
 ``K = K^B`` and the order forecast is ``K^B`` exactly (MODEL.md §4).
@@ -39,25 +38,11 @@ from simulator.model.inputs import FleetInputs, ModelInputs
 Y = SECONDS_PER_YEAR
 """Seconds per year ``Y`` (MODEL.md §1)."""
 
-_V2_FIELDS = ("order_lead", "power_cap")
-
-
-@dataclasses.dataclass(frozen=True)
-class _FleetInputsV2(FleetInputs):
-    """``FleetInputs`` with the version-2 fields, for a core that predates them."""
-
-    order_lead: Array | None = None
-    power_cap: Array | None = None
-
 
 def with_fleet_v2(
     fleet: FleetInputs, *, order_lead: Array | None, power_cap: Array | None
 ) -> FleetInputs:
     """``fleet`` with the version-2 fields ``order_lead`` and ``power_cap`` set.
-
-    Uses ``FleetInputs``'s own fields where it has them (the agreed contract);
-    otherwise returns a subclass that carries them, which the oracle reads and a
-    version-1 core ignores.
 
     Parameters
     ----------
@@ -74,12 +59,7 @@ def with_fleet_v2(
     FleetInputs
         A copy of ``fleet`` with both fields set.
     """
-    extra: dict[str, Array | None] = {"order_lead": order_lead, "power_cap": power_cap}
-    names = {f.name for f in dataclasses.fields(FleetInputs)}
-    if all(name in names for name in _V2_FIELDS):
-        return dataclasses.replace(fleet, **extra)
-    base = {f.name: getattr(fleet, f.name) for f in dataclasses.fields(FleetInputs)}
-    return _FleetInputsV2(**base, **extra)
+    return dataclasses.replace(fleet, order_lead=order_lead, power_cap=power_cap)
 
 
 def reference_evaluate(inputs: ModelInputs, sample: int) -> dict[str, list[float]]:
@@ -216,8 +196,8 @@ def reference_evaluate(inputs: ModelInputs, sample: int) -> dict[str, list[float
         units[v] = Q[v] / chip("h100e_per_unit", v)
 
     # ---- §4 version-2 fleet parameters: order lead phi (None: 0), power cap (None: none)
-    order_lead = getattr(fleet, "order_lead", None)
-    power_cap = getattr(fleet, "power_cap", None)
+    order_lead = fleet.order_lead
+    power_cap = fleet.power_cap
     phi = 0.0 if order_lead is None else float(order_lead[i])
     counterfactual = len(shocks) == 0
 

@@ -324,6 +324,17 @@ MUTATIONS: tuple[Mutation, ...] = (
         + ORACLE_TESTS,
     ),
     Mutation(
+        "default-adoption-width-changed",
+        "simulator/schema/scenario.py",
+        'default=Fixed(value=0.5), description="Logistic width',
+        'default=Fixed(value=0.3), description="Logistic width',
+        "8 (inputs from YAML)",
+        (
+            "tests/unit/test_reference_yaml.py::test_yaml_scenario_matches_reference",
+            "tests/property/test_reference_inputs.py::test_random_fixed_scenarios_match_reference",
+        ),
+    ),
+    Mutation(
         "one-stream-for-all-parameters",
         "simulator/sampling/streams.py",
         'return int.from_bytes(digest[:8], "little")',

@@ -36,6 +36,7 @@ from scipy import stats
 from simulator.constants import F_REF, SECONDS_PER_YEAR
 from simulator.engine import answer_questions, build_inputs, simulate
 from simulator.io import load_scenario
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.model import demand, evaluate, evaluate_pair
 from simulator.model.fleet import stock_flow, survival_table
 from simulator.model.inputs import ModelInputs
@@ -154,14 +155,20 @@ def test_inv1_outputs_finite_and_nonnegative(scenario: Scenario, seed: int) -> N
     """Invariant 1: every output is finite and >= 0; inference_share in [0, 1].
 
     On random scenarios through ``simulate`` (two blocks); impact ratios are >= 0 and
-    never NaN (they may be +inf: x / 0).
+    never NaN (they may be +inf: x / 0); the impacts of idle and unmet capacity are
+    paired differences, finite and of either sign.
     """
     result = simulate(scenario, 40, rng=seed, block_size=32)
     for variant in VARIANTS:
         assert_finite_nonnegative(result.variant(variant), variant)
     for m, x in result.impact.items():
         assert not np.any(np.isnan(x)), f"impact/{m} has NaN"
-        assert np.all(x >= 0.0), f"impact/{m} is negative"
+        if m in IMPACT_AS_DIFFERENCE:
+            np.testing.assert_array_equal(
+                x, result.with_shocks[m] - result.counterfactual[m], err_msg=m
+            )
+        else:
+            assert np.all(x >= 0.0), f"impact/{m} is negative"
 
 
 @given(inputs=model_inputs())

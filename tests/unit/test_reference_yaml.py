@@ -23,7 +23,6 @@ clock gives other numbers) and ``v2_order_lead_power_cap.yaml`` (the keys
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
@@ -226,8 +225,9 @@ def test_reader_defaults_and_extends() -> None:
     assert shock.segments == (0, 1)
     assert float(inputs.fleet.shape[0]) == 3.0
     assert inputs.fleet.supply_cap is None
-    assert getattr(inputs.fleet, "power_cap", None) is None
-    assert float(getattr(inputs.fleet, "order_lead", [math.nan])[0]) == 0.0
+    assert inputs.fleet.power_cap is None
+    assert inputs.fleet.order_lead is not None
+    assert float(inputs.fleet.order_lead[0]) == 0.0
     # extends: the child's labs keeps long 0.5 from the parent, takes short 0.3
     child = reference_inputs(DATA / "extends_child.yaml")
     assert [s.name for s in child.segments] == ["labs", "chat", "agents"]
