@@ -22,7 +22,8 @@ a batch killed at any moment, even with ``kill -9``, leaves only complete result
 rerunning it skips them and finishes the rest. Workers watch their parent and stop (removing
 their staging folder) when it disappears; with the ``fork`` start method (Linux) they also
 hold the batch lock, so a rerun waits until every worker of a killed batch has stopped. The
-rerun then removes staging folders (``OUT/.jevons-*``) that a killed worker left behind.
+rerun then removes the staging folders that killed workers left behind
+(:func:`simulator.report._atomic.remove_stale_stages`: never one whose owner is alive).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from simulator.engine import answer_questions, package_versions, simulate
 from simulator.errors import ScenarioError, SimulationError
 from simulator.grid import GridAxis, check_grid, expand_grid
 from simulator.io import load_scenario, resolve_scenario
-from simulator.report._atomic import atomic_write
+from simulator.report._atomic import atomic_write, remove_stale_stages
 from simulator.report.writers import MANIFEST_NAME, inputs_sha256, write_outputs
 from simulator.result import SimulationResult
 from simulator.sampling.streams import BLOCK_SIZE, as_seed
@@ -79,8 +80,6 @@ STATE_NAME = "batch.json"
 """File name of the batch's own state (its seed)."""
 LOCK_NAME = ".jevons-batch.lock"
 """Lock file held while a batch writes into its folder."""
-STAGING_PREFIX = ".jevons-"
-"""Prefix of the staging folders :func:`write_outputs` creates next to its target."""
 
 INDEX_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -470,15 +469,8 @@ def _locked(out: Path, waiting: Callable[[], None]) -> Iterator[None]:
 
 
 def _clean_staging(out: Path) -> int:
-    """Remove staging folders that a killed worker left in ``out`` (lock held)."""
-    import shutil
-
-    n = 0
-    for p in out.glob(f"{STAGING_PREFIX}*"):
-        if p.is_dir() and p.name != LOCK_NAME:
-            shutil.rmtree(p, ignore_errors=True)
-            n += 1
-    return n
+    """Remove staging folders that killed workers left in ``out`` (never a live owner's)."""
+    return len(remove_stale_stages(out))
 
 
 def _context() -> Any:

@@ -1,18 +1,23 @@
 """The ``jevons`` command line: thin wrappers over the library.
 
-Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override; 2 a
-command-line usage error (Click's convention); 3 results could not be written.
+Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override, or a run that
+cannot give meaningful numbers (not enough memory, overflow); 2 a command-line usage error
+(Click's convention); 3 results could not be written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import os
+import sys
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Self
+from typing import Annotated, Any, BinaryIO, ParamSpec, Self, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,7 +33,7 @@ from simulator.errors import (
 from simulator.io import dump_yaml, load_scenario, resolve_scenario, scenario_json_schema
 from simulator.report._atomic import atomic_write
 from simulator.report.tables import default_years, headline_table, questions_table
-from simulator.report.writers import json_text, write_outputs
+from simulator.report.writers import json_text, output_folder_problem, write_outputs
 from simulator.summary import summarize
 
 app = typer.Typer(
@@ -68,6 +73,66 @@ SetOption = Annotated[
 ]
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+OUT_OF_MEMORY = (
+    "out of memory: the run needs more memory than this process may use (free memory, "
+    "ulimit -v or the container's limit); use fewer samples (-n), or raise the limit"
+)
+"""What a command prints, after its subject, when an allocation fails (exit code 1)."""
+
+
+def _out_of_memory(subject: str) -> typer.Exit:
+    typer.echo(f"{subject}: {OUT_OF_MEMORY}", err=True)
+    return typer.Exit(code=EXIT_SCENARIO_ERROR)
+
+
+_WARNING_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        "cannot be log-scaled",
+        (
+            "a chart on a log scale has no positive values to draw (a metric that is zero "
+            "throughout, such as a kind of compute no segment has); that panel is left empty"
+        ),
+    ),
+)
+"""Library warnings a user may meet, and what they mean in the user's terms."""
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as a one-line note, without the source path and line of a library."""
+    text = str(message)
+    text = next((words for pattern, words in _WARNING_WORDS if pattern in text), text)
+    typer.echo(f"note: {text}", err=True)
+
+
+def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``command`` with warnings as notes and a ``MemoryError`` as message and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with warnings.catch_warnings():
+            # what a library may tell the user (not deprecations): once each, never an error
+            warnings.filterwarnings("default", category=UserWarning)
+            warnings.filterwarnings("default", category=RuntimeWarning)
+            warnings.showwarning = _show_warning
+            try:
+                return command(*args, **kwargs)
+            except MemoryError:
+                subject = kwargs.get("scenario", "jevons")
+                raise _out_of_memory(str(subject)) from None
+
+    return wrapper
+
+
 def _fail(exc: ScenarioError) -> typer.Exit:
     typer.echo(str(exc), err=True)
     n = len(exc.problems)
@@ -76,6 +141,7 @@ def _fail(exc: ScenarioError) -> typer.Exit:
 
 
 @app.command()
+@_clean_errors
 def validate(
     files: Annotated[
         list[Path],
@@ -104,6 +170,7 @@ def validate(
 
 
 @app.command()
+@_clean_errors
 def show(scenario: ScenarioFile, overrides: SetOption = None) -> None:
     """Print the fully resolved scenario (after extends and --set) as YAML."""
     try:
@@ -135,6 +202,7 @@ def schema(
 
 
 @app.command()
+@_clean_errors
 def run(
     scenario: ScenarioFile,
     samples: Annotated[
@@ -171,12 +239,16 @@ def run(
             "--out",
             "-o",
             file_okay=False,
-            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here.",
+            help="Write summary.csv, summary.json, manifest.json and fan charts (PNG) here; "
+            "the folder is replaced as a whole, so it always holds one complete run.",
             show_default=False,
         ),
     ] = None,
     save_samples: Annotated[
-        bool, typer.Option("--save-samples", help="With --out, also write samples.npz.")
+        bool,
+        typer.Option(
+            "--save-samples", help="Also write samples.npz into the --out folder (needs --out)."
+        ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary and answers as JSON on stdout.")
@@ -191,6 +263,9 @@ def run(
     shocks, without them (the counterfactual on the same samples) and the median
     impact (with / without). Answers are the scenario's `questions`.
     """
+    if save_samples and out is None:
+        msg = "it writes samples.npz into the --out folder; give --out DIR too"
+        raise typer.BadParameter(msg, param_hint="'--save-samples'")
     try:
         resolved = resolve_scenario(scenario, overrides or ())
         sc = load_scenario(scenario, overrides or ())
@@ -280,19 +355,24 @@ def _write_bytes(fh: BinaryIO, data: bytes) -> None:
 
 def _unwritable(directory: Path) -> str:
     """Why results could not be written to ``directory`` ("" if they can, as far as we know)."""
-    if directory.exists():
-        if not directory.is_dir():
-            return "it exists and is not a directory"
-        target = directory
-    else:
-        target = directory.parent
-        while not target.exists() and target != target.parent:
-            target = target.parent
-        if not target.is_dir():
-            return f"{target} is not a directory"
+    directory = Path(os.path.realpath(directory))  # a link to a folder: the folder replaced
+    if directory.exists() and not directory.is_dir():
+        return "it exists and is not a directory"
+    # The new folder is prepared next to the old one, then swapped in: its parent must be
+    # writable (the first one that exists, if the folder is new).
+    target = directory.parent
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    if not target.is_dir():
+        return f"{target} is not a directory"
     if not os.access(target, os.W_OK | os.X_OK):
-        return f"{target} is not writable"
-    return ""
+        why = "the new results are prepared next to the folder, then swapped in"
+        return (
+            f"{target} is not writable ({why})"
+            if directory.exists()
+            else f"{target} is not writable"
+        )
+    return output_folder_problem(directory)
 
 
 class _LazyProgress:
@@ -335,7 +415,11 @@ from simulator import cli_workflows  # noqa: F401
 
 def main() -> None:
     """Entry point of the ``jevons`` console script."""
-    app()
+    try:
+        app()
+    except MemoryError:  # any command: a message, not a traceback
+        typer.echo(f"jevons: {OUT_OF_MEMORY}", err=True)
+        sys.exit(EXIT_SCENARIO_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ from simulator.batch import (
     run_batch,
     write_index,
 )
-from simulator.cli import Method, SetOption, _fail, _LazyProgress, _unwritable, _write_bytes, app
+from simulator.cli import Method, SetOption, _fail, _LazyProgress, _write_bytes, app
 from simulator.compare import Comparison, Entry, compare
 from simulator.engine import package_versions
 from simulator.errors import (
@@ -145,6 +146,28 @@ def _entries(
                 raise _fail(exc) from None
             entries.append(Entry(sc.name + v.suffix, sc, resolved.data))
     return entries
+
+
+def _unwritable(directory: Path) -> str:
+    """Why files could not be written into ``directory`` ("" if they can, as far as we know).
+
+    Unlike a run's folder (replaced as a whole by ``write_outputs``), the folders of these
+    commands receive files one by one (compare, attribute) or hold one run folder per
+    scenario (batch), so an existing folder with sub-folders is fine.
+    """
+    if directory.exists():
+        if not directory.is_dir():
+            return "it exists and is not a directory"
+        target = directory
+    else:
+        target = directory.parent
+        while not target.exists() and target != target.parent:
+            target = target.parent
+        if not target.is_dir():
+            return f"{target} is not a directory"
+    if not os.access(target, os.W_OK | os.X_OK):
+        return f"{target} is not writable"
+    return ""
 
 
 def _write_text(path: Path, text: str) -> None:

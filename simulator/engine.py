@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator._memory import available_memory
 from simulator._typing import Array
 from simulator.errors import SimulationError
 from simulator.metrics import IMPACT_AS_DIFFERENCE
@@ -143,8 +144,8 @@ def simulate(
             with_shocks, without = evaluate_pair(inputs)
         for m in names:
             a, b = _to_numpy(with_shocks[m]), _to_numpy(without[m])
-            _check_finite(m, a, "with the shocks", years, int(offsets[i]))
-            _check_finite(m, b, "without the shocks", years, int(offsets[i]))
+            _check_finite(m, a, "with the shocks", years, int(offsets[i]), inputs)
+            _check_finite(m, b, "without the shocks", years, int(offsets[i]), inputs)
             out["with_shocks"][m][rows] = a
             out["counterfactual"][m][rows] = b
             out["impact"][m][rows] = a - b if m in IMPACT_AS_DIFFERENCE else impact(a, b)
@@ -363,30 +364,107 @@ def _check_memory(n: int, n_metrics: int, n_years: int) -> None:
 
 
 def _available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), if known."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:  # noqa: PTH123 - a virtual file
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        return None
-    return None
+    """Bytes this process may still allocate: free memory, ``ulimit -v``, cgroup limits."""
+    return available_memory()
 
 
 def _check_finite(
-    metric: str, values: NDArray[np.float64], variant: str, years: Sequence[int], first: int
+    metric: str,
+    values: NDArray[np.float64],
+    variant: str,
+    years: Sequence[int],
+    first: int,
+    inputs: ModelInputs | None = None,
 ) -> None:
-    """Stop a run whose arithmetic overflowed, naming where."""
+    """Stop a run whose arithmetic overflowed, naming where and, if it can, which parameter."""
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        msg = (
+        where = (
             f"the model overflowed: {metric} {variant} is not finite in {years[col]} "
-            f"(sample {first + row}, {int(bad.sum())} values in this block); the scenario's "
-            "growth, shock magnitude or elasticity compound to more than a float can hold"
+            f"(sample {first + row}, {int(bad.sum())} values in this block)"
         )
+        suspects = [] if inputs is None else _overflow_suspects(inputs, row)
+        if suspects:
+            msg = f"{where}: {'; '.join(suspects)}; more than a float can hold"
+        else:
+            msg = (
+                f"{where}; the scenario's growth, shock magnitude or elasticity compound to "
+                "more than a float can hold"
+            )
         raise SimulationError(msg)
+
+
+OVERFLOW_SUSPECT_VALUE = 1e15
+"""An input larger than this (in its canonical unit) is named when the model overflows."""
+OVERFLOW_SUSPECT_DECADES = 100.0
+"""A compounded factor of more than 10**this many decades is named when the model overflows."""
+
+_INPUT_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("chips", "h100e_per_unit", "chips.h100e_per_accelerator"),
+    ("chips", "hbm_per_unit", "chips.hbm_gb_per_accelerator"),
+    ("chips", "price", "chips.asp"),
+    ("chips", "system_power", "chips.system_watts"),
+    ("chips", "hbm_price", "chips.hbm_price"),
+    ("chips", "capex_share", "chips.accelerator_capex_share"),
+    ("chips", "pue", "chips.pue"),
+    ("chips", "load", "chips.load"),
+    ("fleet", "initial_vintages", "fleet.initial_vintages"),
+    ("fleet", "median_life", "fleet.median_life"),
+    ("fleet", "shape", "fleet.shape"),
+    ("fleet", "supply_cap", "fleet.supply_cap"),
+    ("", "utilization_training", "utilization.training"),
+    ("", "utilization_inference", "utilization.inference"),
+)
+"""Model input (group, field) and the scenario key it comes from."""
+
+
+def _row_max(a: Any, row: int) -> float:
+    """Largest magnitude of one sample's values of an input (``nan`` if any is ``nan``)."""
+    x = np.abs(_to_numpy(a)[row])
+    return float(np.max(x)) if x.size else 0.0
+
+
+def _overflow_suspects(inputs: ModelInputs, row: int) -> list[str]:
+    """The parameters that make sample ``row`` overflow, in words (empty if none stands out).
+
+    An input is named when its value in that sample exceeds
+    :data:`OVERFLOW_SUSPECT_VALUE`; a growth path when its product over the years, and a
+    shock when its gain raised to the elasticity of the segments it applies to (compounded
+    over the years for a trend shock), exceed ``10**``:data:`OVERFLOW_SUSPECT_DECADES`.
+    """
+    out: list[str] = []
+    for group, field, key in _INPUT_KEYS:
+        holder = getattr(inputs, group) if group else inputs
+        value = getattr(holder, field)
+        if value is None:
+            continue
+        size = _row_max(value, row)
+        if not size <= OVERFLOW_SUSPECT_VALUE:
+            out.append(f"{key} is {size:.3g} in that sample")
+    elasticity: list[float] = []
+    for s in inputs.segments:
+        e = max(_row_max(s.elasticity_short, row), _row_max(s.elasticity_long, row))
+        elasticity.append(e)
+        g = np.abs(_to_numpy(s.growth)[row])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            decades = float(np.nansum(np.log10(g))) if g.size else 0.0
+        if not decades <= OVERFLOW_SUSPECT_DECADES:
+            out.append(f"demand.segments.{s.name}.growth compounds to 1e{decades:.0f}")
+    horizon = len(inputs.years) - 1
+    for m in inputs.shocks:
+        gain = _row_max(m.magnitude, row)
+        e = max((elasticity[i] for i in m.segments), default=0.0)
+        periods = max(horizon - m.onset + 1, 1) if m.type == "trend" else 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            decades = float(np.log10(gain)) * periods * max(e, 1.0) if gain > 0 else 0.0
+        if not decades <= OVERFLOW_SUSPECT_DECADES:
+            what = "a year" if m.type == "trend" else "at onset"
+            out.append(
+                f"shocks.{m.name}.magnitude is {gain:.3g} {what}, with an elasticity up to "
+                f"{e:.3g} in the segments it applies to: a factor of about 1e{decades:.0f}"
+            )
+    return out
 
 
 def _to_numpy(a: Array) -> NDArray[np.float64]:

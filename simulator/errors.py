@@ -1,7 +1,9 @@
 """Exceptions raised by jevons.
 
 Every problem a user can fix is a :class:`ScenarioError`, a ``ValueError`` whose
-message holds one line per problem, each ``file:line:col: dotted.key: message``.
+message holds one line per problem, each ``file:line:col: dotted.key: message``; a
+problem in a parent scenario names the chain of files first
+(``child.yaml extends parent.yaml: parent.yaml:68:3: fleet.median_life: ...``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ class Problem:
     column: int
     key: str
     message: str
+    chain: tuple[str, ...] = ()
+    """For a problem in a parent scenario: the files from the one named to ``file``."""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}:"
+        if self.chain:
+            where = f"{' extends '.join(self.chain)}: {where}"
         return f"{where} {self.key}: {self.message}" if self.key else f"{where} {self.message}"
 
 

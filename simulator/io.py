@@ -745,15 +745,21 @@ def _apply_override(root: _Val, text: str) -> list[Problem]:
             current = container[key]
         elif isinstance(container, list):
             index = next((j for j, it in enumerate(container) if _item_name(it) == seg), None)
-            if index is None and re.fullmatch(r"-?[0-9]+", seg):
+            if index is None and re.fullmatch(r"-[0-9]+", seg):
+                msg = (
+                    f"list items are counted from 0 (the first) to {len(container) - 1} "
+                    f"(the last) in {done}; negative indices are not supported (got {seg})"
+                )
+                return [_problem(here, label, msg)]
+            if index is None and re.fullmatch(r"[0-9]+", seg):
                 j = int(seg)
-                if -len(container) <= j < len(container):
-                    index = j % len(container)
+                if j < len(container):
+                    index = j
             if index is None:
                 names = [n for n in map(_item_name, container) if n is not None]
                 have = f" (have: {', '.join(names)})" if names else ""
                 msg = f"{done} has no item named {seg!r}{have}"
-                if re.fullmatch(r"-?[0-9]+", seg):
+                if re.fullmatch(r"[0-9]+", seg):
                     msg = f"{done} has no item {seg} (it has {len(container)})"
                 return [_problem(here, label, msg)]
             if last:
@@ -899,9 +905,18 @@ def _one_line(text: str) -> str:
 
 
 def _sorted(problems: list[Problem], files: list[str]) -> list[Problem]:
+    """Problems in file order, each on one line, those in a parent naming the extends chain."""
     rank = {f: i for i, f in enumerate(files)}
     clean = [
-        Problem(p.file, p.line, p.column, _one_line(p.key), _one_line(p.message)) for p in problems
+        Problem(
+            p.file,
+            p.line,
+            p.column,
+            _one_line(p.key),
+            _one_line(p.message),
+            tuple(files[: rank[p.file] + 1]) if rank.get(p.file, 0) > 0 else (),
+        )
+        for p in problems
     ]
     unique = list(dict.fromkeys(clean))
     return sorted(unique, key=lambda p: (rank.get(p.file, len(rank)), p.line, p.column))
@@ -998,9 +1013,119 @@ def _sub_key(raw: Any, path: list[Any], message: str) -> tuple[list[Any], str]:
     return [*path, *sub], m.group(2)
 
 
+_EXPECTED: dict[str, str] = {
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "dataclass_type": "a mapping of keys to values",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "set_type": "a list",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text (a string)",
+    "finite_number": "a finite number",
+}
+"""What a value must be, by pydantic error type, in the scenario language's words."""
+
+_BOUNDS = {
+    "greater_than": ("gt", ">"),
+    "greater_than_equal": ("ge", ">="),
+    "less_than": ("lt", "<"),
+    "less_than_equal": ("le", "<="),
+}
+_NUMBERISH = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
+
+
+def _got(value: Any) -> str:
+    """``", got a string ('2024')"``: what was written instead."""
+    kind = _kind_of(value)
+    if value is None or isinstance(value, dict | list):
+        return f"got {kind}"
+    return f"got {kind} ({_fmt_value(value)})"
+
+
+def _expected(err: Any) -> str | None:
+    """What the value must be (``"a whole number"``), if the error is about its type."""
+    kind = str(err["type"])
+    if kind in _EXPECTED:
+        return _EXPECTED[kind]
+    if kind == "literal_error":
+        expected = str((err.get("ctx") or {}).get("expected", ""))
+        return expected if " or " not in expected else f"one of {expected}"
+    return None
+
+
+def _reworded(err: Any) -> str | None:
+    """Pydantic's message about a value's type or bounds, in the scenario language's words."""
+    kind, ctx, value = str(err["type"]), err.get("ctx") or {}, err.get("input")
+    if kind in _BOUNDS and _BOUNDS[kind][0] in ctx:
+        bound, op = _BOUNDS[kind]
+        limit = ctx[bound]
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        return f"must be {op} {limit} (got {_fmt_value(value)})"
+    if kind in ("too_short", "too_long") and isinstance(value, list | dict):
+        least = "at least" if kind == "too_short" else "at most"
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        what = (
+            ("item" if isinstance(value, list) else "entry")
+            if n == 1
+            else ("items" if isinstance(value, list) else "entries")
+        )
+        return f"must have {least} {n} {what} (got {len(value)})"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == r"^[A-Za-z][A-Za-z0-9_-]*$":
+        return f"must be a name: a letter, then letters, digits, '_' or '-' (got {value!r})"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters (got {len(str(value))})"
+    if kind == "union_tag_invalid":
+        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        return f"unknown kind {ctx.get('tag')!r}; one of {', '.join(tags)}" + _did_you_mean(
+            str(ctx.get("tag")), tags
+        )
+    expected = _expected(err)
+    if expected is None:
+        return None
+    message = f"must be {expected}, {_got(value)}"
+    if isinstance(value, str) and _NUMBERISH.match(value) and "number" in expected:
+        message += "; write numbers without quotes"
+    return message
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _merge_alternatives(problems: list[Problem], alternatives: set[int]) -> list[Problem]:
+    """One problem per key for a value that fits none of a union's types."""
+    out: list[Problem] = []
+    for i, p in enumerate(problems):
+        prev = out[-1] if out else None
+        if (
+            i in alternatives
+            and prev is not None
+            and (i - 1) in alternatives
+            and prev.key == p.key
+            and (prev.file, prev.line, prev.column) == (p.file, p.line, p.column)
+        ):
+            head, _, got = prev.message.partition(", got ")
+            this = p.message.partition(", got ")[0].removeprefix("must be ")
+            out[-1] = Problem(p.file, p.line, p.column, p.key, f"{head} or {this}, got {got}")
+            continue
+        out.append(p)
+    return out
+
+
 def _validation_problems(exc: ValidationError, resolved: Resolved) -> list[Problem]:
     data = resolved.data
     out: list[Problem] = []
+    alternatives: set[int] = set()
     for err in exc.errors(include_url=False):
         ctx = err.get("ctx") or {}
         cause = ctx.get("error")
@@ -1015,14 +1140,19 @@ def _validation_problems(exc: ValidationError, resolved: Resolved) -> list[Probl
             path, message = _sub_key(data, path, message)
         key = _display(data, path)
         value = err.get("input")
+        reworded = _reworded(err)
         if err["type"] == "extra_forbidden":
             message = "unknown key" + _suggest(loc)
         elif err["type"] == "missing":
             message = "required key is missing"
+        elif reworded is not None:
+            message = reworded
+            if _expected(err) is not None:
+                alternatives.add(len(out))
         elif isinstance(value, str | int | float | bool | None) and "(got " not in message:
             message += f" (got {_fmt_value(value)})"
         out.append(_problem(_lookup(resolved.positions, key), key, message))
-    return out
+    return _merge_alternatives(out, alternatives)
 
 
 def _suggest(loc: tuple[Any, ...]) -> str:

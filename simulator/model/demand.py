@@ -55,7 +55,7 @@ def base_compute(share: float, initial_capacity: Array, utilization: Array, /) -
 
     .. math:: C_s(0) = \mathrm{share}_s \, K_0 \, u_{kind}(0) \, F_{ref} \, Y
 
-    with ``F_ref`` the dense BF16 peak of one H100 SXM (FACTS.md §3) and ``Y`` the
+    with ``F_ref`` the dense BF16 peak of one H100 SXM (sources.md §3) and ``Y`` the
     seconds of a Julian year (MODEL.md §1).
     """
     xp = array_namespace(initial_capacity, utilization)
@@ -307,7 +307,7 @@ def physical_compute(
     sum :math:`S(k) = \sum_{j \le k} \Delta\ell_s(j) e^{-(k-j)/a_s}`, computed by the
     one-pole recursion :math:`S(k) = e^{-1/a_s} S(k-1) + \Delta\ell_s(k)`, one pass over
     the years. ``pi eps = 1`` is neutral, ``< 1`` cuts compute, ``> 1`` raises it (the
-    Jevons paradox). Constant-elasticity demand ``Q ~ P^-eps``: FACTS.md §6 (elasticity
+    Jevons paradox). Constant-elasticity demand ``Q ~ P^-eps``: sources.md §6 (elasticity
     evidence); the harmonic efficiency mix: :func:`level_efficiency`.
     """
     if log_gain is None:

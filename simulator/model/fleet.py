@@ -177,7 +177,7 @@ def required_capacity(compute: Array, utilization: Array, /) -> Array:
     Notes
     -----
     MODEL.md §3: :math:`K_{kind}(k) = \sum_{s \in kind} C_s(k) / (u_{kind}(k) F_{ref} Y)`,
-    with ``F_ref`` from FACTS.md §3.
+    with ``F_ref`` from sources.md §3.
     """
     xp = array_namespace(compute, utilization)
     return xp.asarray(compute / (utilization * F_REF * SECONDS_PER_YEAR))
@@ -239,8 +239,8 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
 
     with :math:`K^B(k)` in place of the forecast where :math:`K^B(k-1) = 0`. Without a
     trend (the counterfactual) or a lead it is :math:`K(k)` exactly. The one-year lead
-    reflects accelerator orders placed about a year before deployment (FACTS.md §3,
-    CoWoS and HBM allocation booked a year ahead).
+    reflects accelerator orders placed about a year before deployment (docs/sources.md
+    §4.1, §4.2, §4.6: Nvidia's and Broadcom's order backlogs, CoWoS booked a year ahead).
     """
     if trend is None or order_lead is None:
         return required

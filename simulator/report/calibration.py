@@ -407,7 +407,7 @@ def calibration_markdown(
         f"({sample_text} samples each, the scenario's own seed and sampling method; "
         f"{version_text}). Do not edit by hand: rerun the command. Model values are the "
         "with-shock variant's median and 90% interval (P5-P95); published figures are from "
-        "`simulator/report/published.py`, cited by section of FACTS.md; gap = model median "
+        "`simulator/report/published.py`, cited by section of docs/sources.md; gap = model median "
         "/ published figure - 1; `>=` marks a lower bound. `*`: the figure measures something else than the metric "
         "(scope or definition, see its note), so its gap is indicative only. Cumulative rows "
         "(e.g. 2025-2030) compare the per-sample sum over those years. Years: "

@@ -20,7 +20,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from simulator.metrics import IMPACT_AS_DIFFERENCE
-from simulator.report._atomic import current_umask
+from simulator.report._atomic import (
+    kill_point,
+    make_stage,
+    publish_folder,
+    remove_stale_stages,
+)
 from simulator.report.charts import write_charts
 from simulator.result import VARIANTS, SimulationResult
 from simulator.summary import COLUMNS, QuestionAnswer, SummaryTable
@@ -41,6 +45,7 @@ __all__ = [
     "SUMMARY_JSON_NAME",
     "inputs_sha256",
     "json_text",
+    "output_folder_problem",
     "write_outputs",
 ]
 
@@ -221,25 +226,6 @@ def _write_manifest(
     _dump_json(data, path)
 
 
-def _publish(stage: Path, target: Path, names: Sequence[str]) -> None:
-    """Move staged files into ``target``: the whole folder at once if it is new."""
-    if not target.exists():
-        try:
-            stage.rename(target)
-        except OSError:
-            if not target.is_dir():  # not a race with another writer creating the folder
-                raise
-        else:
-            return
-    stale = _previous_outputs(target) - set(names)
-    for name in names:
-        if name == MANIFEST_NAME:  # the new manifest goes last: drop what it no longer lists
-            for old in sorted(stale):
-                (target / old).unlink(missing_ok=True)
-        (stage / name).replace(target / name)
-    stage.rmdir()
-
-
 def _previous_outputs(target: Path) -> set[str]:
     """Files a previous run wrote into ``target``, as its manifest lists them."""
     try:
@@ -293,19 +279,24 @@ def write_outputs(
     OSError
         If anything fails while writing, with a message naming the folder; the original
         exception is chained. Temporary files are removed first.
+    MemoryError
+        Passed on as it is (after the same clean-up), so the caller can say so.
 
     Notes
     -----
-    Atomicity: every file is first written into a private staging folder created next to
-    the target (``tempfile.mkdtemp(dir=parent, prefix=".jevons-")``), so on the same
-    filesystem. If the target does not exist, the staging folder is renamed to it, and the
-    outputs appear all at once. If it exists, each staged file replaces its namesake with
-    :func:`os.replace`, ``manifest.json`` last: an interrupted run can leave a mix of old and
-    new files (the manifest's hashes tell which), but never a half-written file. Files the
-    previous run's manifest listed and this run does not produce (an old ``samples.npz``
-    when ``save_samples`` is false, say) are removed just before the new manifest is put in
-    place, so the folder never holds outputs of two runs under one manifest; any other file
-    is never touched. On failure the staging folder is deleted.
+    Atomicity: the folder always holds one complete run, the previous one or this one,
+    even if the process is killed at any moment. Every file is first written into a
+    private staging folder next to the target (``.jevons-<owner>-<random>``, on the same
+    filesystem) and flushed to disk; the manifest goes last. Then the staging folder takes
+    the target's place in one step (:func:`simulator.report._atomic.publish_folder`: a
+    rename if the target is new, an atomic swap of the two folders if it exists) and the
+    previous folder is deleted. A user's own files in an existing folder (anything the
+    previous run's manifest does not list) are carried into the new folder (hard links); a
+    folder that holds sub-folders is refused (:func:`output_folder_problem`);
+    outputs the previous manifest lists and this run does not produce (an old
+    ``samples.npz`` when ``save_samples`` is false, say) are not. Staging folders left by
+    killed runs in the same parent are removed first, but never one whose owning process
+    is alive. On failure the staging folder is deleted and the target is untouched.
     """
     extra = dict(manifest_extra or {})
     clash = sorted(MANIFEST_KEYS & extra.keys())
@@ -313,18 +304,26 @@ def write_outputs(
         msg = f"manifest_extra must not reuse manifest keys; got {', '.join(clash)}"
         raise ValueError(msg)
     target = Path(directory).absolute()
+    if target.is_symlink():  # replace the folder the link points to, keep the link
+        target = Path(os.path.realpath(target))
     stage: Path | None = None
     try:
         if target.exists() and not target.is_dir():
             msg = f"{target} exists and is not a folder"
             raise NotADirectoryError(msg)
+        problem = output_folder_problem(target)
+        if problem:
+            msg = f"cannot replace {target}: {problem}"
+            raise IsADirectoryError(msg)
         target.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(dir=target.parent, prefix=".jevons-"))
-        stage.chmod(0o777 & ~current_umask())
+        remove_stale_stages(target.parent)
+        stage = make_stage(target.parent)
+        kill_point(1)
 
         files: list[Path] = []
         _write_summary_csv(stage / SUMMARY_CSV_NAME, summary)
         files.append(stage / SUMMARY_CSV_NAME)
+        kill_point(2)
         _write_summary_json(stage / SUMMARY_JSON_NAME, result, summary, answers)
         files.append(stage / SUMMARY_JSON_NAME)
         if save_samples:
@@ -333,14 +332,59 @@ def write_outputs(
         files.extend(write_charts(result, stage))
         _write_manifest(stage / MANIFEST_NAME, result, files, extra)
         files.append(stage / MANIFEST_NAME)
+        kill_point(3)
 
         names = [f.name for f in files]
-        _publish(stage, target, names)
+        publish_folder(stage, target, keep=_own_files(target, names))
     except BaseException as exc:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
-        if isinstance(exc, Exception):
+        if isinstance(exc, Exception) and not isinstance(exc, MemoryError):
             msg = f"could not write outputs to {target}: {exc}"
             raise OSError(msg) from exc
         raise
     return [target / name for name in names]
+
+
+def _own_files(target: Path, names: Sequence[str]) -> list[str]:
+    """Entries of an existing output folder that are not outputs of a run (the user's)."""
+    if not target.is_dir():
+        return []
+    runs = _previous_outputs(target) | set(names) | {MANIFEST_NAME}
+    return sorted(entry.name for entry in os.scandir(target) if entry.name not in runs)
+
+
+def output_folder_problem(directory: str | os.PathLike[str]) -> str:
+    """Why ``directory`` cannot take a run's outputs ("" if it can).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        An output folder, existing or not.
+
+    Returns
+    -------
+    str
+        A reason, or ``""``. An existing folder is replaced as a whole by the new run, with
+        the user's own files carried over; so it must not hold folders (or devices, sockets
+        ...), which a run never writes: ``--out .`` in a project, say.
+    """
+    target = Path(os.path.realpath(directory))
+    if not target.exists():
+        return ""
+    if not target.is_dir():
+        return "it exists and is not a folder"
+    try:
+        entries = list(os.scandir(target))
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    odd = sorted(
+        e.name for e in entries if not (e.is_symlink() or e.is_file(follow_symlinks=False))
+    )
+    if odd:
+        shown = ", ".join(odd[:3]) + (", ..." if len(odd) > 3 else "")
+        return (
+            f"it holds folders or special files ({shown}) that are not outputs of a run; "
+            "the folder is replaced as a whole, so give a new or empty folder for the results"
+        )
+    return ""

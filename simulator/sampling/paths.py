@@ -150,7 +150,10 @@ def path_values(
             msg = f"{where}: growth must be > 0"
             raise ValueError(msg)
         steps = np.maximum(yrs - spec.from_, 0.0)
-        out: FloatArray = value[:, None] * np.exp(steps[None, :] * np.log(growth)[:, None])
+        # Growth beyond what a float holds gives inf here, silently: the engine stops such
+        # a run with a message naming the parameter (no RuntimeWarning for the user).
+        with np.errstate(over="ignore", invalid="ignore"):
+            out: FloatArray = value[:, None] * np.exp(steps[None, :] * np.log(growth)[:, None])
         flat = steps == 0.0
         out[:, flat] = value[:, None]
         return out

@@ -29,7 +29,7 @@ TINY: float = math.nextafter(0.0, 1.0)
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     def support(self) -> tuple[float, float]:
         """Smallest and largest value a draw can take (may be infinite)."""
@@ -391,6 +391,9 @@ def _coerce_scalar(value: Any) -> Any:
         return {"kind": "fixed", "value": value}
     if isinstance(value, str):
         return parse_interval(value)
+    if isinstance(value, list):
+        msg = "must be a number, a distribution or a 90% interval 'LOW to HIGH', got a list"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueError, not TypeError
     if isinstance(value, dict) and "kind" not in value:
         msg = (
             "a distribution needs a `kind` (one of fixed, uniform, loguniform, normal, "

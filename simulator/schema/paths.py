@@ -21,10 +21,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from simulator.schema.distributions import Scalar
+from simulator.schema.numbers import WholeNumber
 
 
 class _PathModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class Anchors(_PathModel):
@@ -49,7 +50,7 @@ class StartEnd(_PathModel):
 class FromGrowth(_PathModel):
     """Geometric growth from a year: ``value * growth ** (year - from)``, flat before it."""
 
-    from_: int = Field(alias="from", description="Calendar year of ``value``. [year]")
+    from_: WholeNumber = Field(alias="from", description="Calendar year of ``value``. [year]")
     value: Scalar = Field(description="Value in year ``from``, in the unit of the parameter.")
     growth: Scalar = Field(description="Multiplier per year (> 0). [1/year]")
 

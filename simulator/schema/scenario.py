@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -26,6 +27,7 @@ from pydantic import (
 from simulator.errors import CrossFieldError
 from simulator.metrics import METRIC_UNITS, SEGMENT_METRIC_PREFIX
 from simulator.schema.distributions import TINY, Distribution, Fixed, Scalar
+from simulator.schema.numbers import WholeNumber, whole_number
 from simulator.schema.paths import Anchors, FromGrowth, Path, StartEnd
 
 MAX_SAMPLES = 10_000_000
@@ -93,7 +95,7 @@ POSITIVE = Domain(0.0, low_open=True)
 MAGNITUDE = Domain(1.0, 1e4)
 """Efficiency gain of a shock: ``>= 1``; at most 10,000x (DeepSeek's headline is ~18x)."""
 ELASTICITY = Domain(0.0, 10.0)
-"""Price elasticity: ``>= 0``; at most 10 (the evidence of FACTS §6 spans 0.5-1.8)."""
+"""Price elasticity: ``>= 0``; at most 10 (the evidence of docs/sources.md §6 spans 0.5-1.8)."""
 GROWTH = Domain(0.0, 100.0, low_open=True)
 """Baseline growth multiplier per year: ``> 0``; at most 100x a year."""
 UNIT = Domain(0.0, 1.0)
@@ -206,14 +208,14 @@ def _path_field(where: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Years(_Model):
     """The base year (observed) and the last projection year."""
 
-    base_year: int = Field(ge=1990, le=2200, description="Observed base year y0. [year]")
-    end_year: int = Field(ge=1990, le=2300, description="Last projection year. [year]")
+    base_year: WholeNumber = Field(ge=1990, le=2200, description="Observed base year y0. [year]")
+    end_year: WholeNumber = Field(ge=1990, le=2300, description="Last projection year. [year]")
 
     @model_validator(mode="after")
     def _check(self) -> Years:
@@ -336,7 +338,9 @@ class Shock(_Model):
     type: Literal["level", "trend"] = Field(
         description="level: one-off gain M with logistic adoption; trend: extra factor per year."
     )
-    onset: int = Field(description="Calendar year the shock starts (a projection year). [year]")
+    onset: WholeNumber = Field(
+        description="Calendar year the shock starts (a projection year). [year]"
+    )
     magnitude: scalar_in(MAGNITUDE) = Field(  # type: ignore[valid-type]
         description="level: useful work per FLOP at full adoption, M >= 1; "
         "trend: extra efficiency factor per year, r >= 1. [-] or [1/year]"
@@ -449,11 +453,11 @@ class Sampling(_Model):
         description="random (plain Monte Carlo), lhs (Latin hypercube per block) or sobol "
         "(scrambled Sobol').",
     )
-    samples: int = Field(
+    samples: WholeNumber = Field(
         default=10_000, ge=1, le=MAX_SAMPLES, description="Number of samples (paths)."
     )
-    seed: int | None = Field(
-        default=None, ge=0, description="Root seed; omit for fresh entropy (printed by `run`)."
+    seed: Annotated[int, Field(ge=0), BeforeValidator(whole_number)] | None = Field(
+        default=None, description="Root seed; omit for fresh entropy (printed by `run`)."
     )
 
     @field_validator("samples", mode="before")
@@ -489,7 +493,7 @@ class Question(_Model):
     name: Name
     text: str | None = Field(default=None, description="The question in words, for reports.")
     metric: str = Field(description="Metric name (MODEL.md §9), e.g. hbm_gb or compute.chat.")
-    year: int = Field(description="Calendar year. [year]")
+    year: WholeNumber = Field(description="Calendar year. [year]")
     variant: Literal["with_shocks", "counterfactual", "impact"] = Field(
         default="with_shocks", description="Which variant's value to test."
     )
@@ -498,6 +502,14 @@ class Question(_Model):
         description="A threshold in the metric's canonical unit, or 'counterfactual' to "
         "compare with the same sample's value without the shocks."
     )
+
+    @field_validator("than")
+    @classmethod
+    def _finite(cls, than: float | str) -> float | str:
+        if isinstance(than, float) and not math.isfinite(than):
+            msg = f"must be a finite number or 'counterfactual' (got {than})"
+            raise ValueError(msg)
+        return than
 
     @model_validator(mode="after")
     def _check(self) -> Question:
@@ -531,6 +543,7 @@ class Scenario(_Model):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        strict=True,
         json_schema_extra={"$id": "https://jevons.dev/schema/scenario.schema.json"},
     )
 
@@ -688,13 +701,20 @@ class Scenario(_Model):
             # Spearman rho to the Pearson r of the Gaussian copula (Kruskal 1958).
             r[i, j] = r[j, i] = 2.0 * np.sin(np.pi * rho / 6.0)
         smallest = float(np.linalg.eigvalsh(r).min())
-        if smallest <= 1e-10:
+        if smallest <= _PD_TOLERANCE:
+            group = _impossible_group(r)
+            members = {names[i] for i in group}
+            culprits = [
+                f"{a} ~ {b} = {rho:g} (correlations.{k})"
+                for k, a, b, rho in pairs
+                if a in members and b in members
+            ]
             yield (
                 "correlations",
                 (
-                    "the rank correlations are not jointly possible (the copula's correlation "
-                    f"matrix is not positive definite; smallest eigenvalue {smallest:.3g}); "
-                    "weaken some of them"
+                    f"the rank correlations {'; '.join(culprits)} are not jointly possible "
+                    "(the copula's correlation matrix is not positive definite; smallest "
+                    f"eigenvalue {smallest:.3g}); weaken one of them"
                 ),
             )
 
@@ -834,6 +854,21 @@ def _growth_path_problems(
         )
         if over or under:
             reached, v, g = (top, v_hi, g_hi) if over else (bottom, v_lo, g_lo)
+            if g == 0.0 or math.isinf(g):
+                # A growth with an unbounded tail (normal, lognormal): its draws are not
+                # truncated to the path's domain, so some can leave it from the first year.
+                side = "upper" if over else "lower"
+                yield (
+                    f"{where}.growth",
+                    (
+                        f"the path can leave its domain ({domain.describe()}) in {year}: "
+                        f"growth {path.growth.label()} has no {side} bound, so value {v:.4g} "
+                        f"grown from {path.from_} can reach {reached:.4g}; give the growth a "
+                        "bounded distribution (uniform, pert, triangular, truncnormal with "
+                        "finite bounds), or write the path with anchors"
+                    ),
+                )
+                return
             yield (
                 f"{where}.growth",
                 (
@@ -844,6 +879,39 @@ def _growth_path_problems(
                 ),
             )
             return
+
+
+_PD_TOLERANCE = 1e-10
+"""Smallest eigenvalue a copula correlation matrix must exceed to be usable. [-]"""
+
+
+def _impossible_group(r: Any, max_size: int = 6) -> tuple[int, ...]:
+    """The smallest set of variables whose correlations alone are not jointly possible.
+
+    Parameters
+    ----------
+    r : ndarray, shape (k, k)
+        A correlation matrix that is not positive definite.
+    max_size : int, optional
+        Largest group searched for; beyond it (or if none is found) every variable.
+
+    Returns
+    -------
+    tuple of int
+        Indices of the variables: a principal submatrix that is not positive definite,
+        as small as possible (two variables are always possible, so at least three).
+    """
+    import itertools
+
+    import numpy as np
+
+    k = len(r)
+    for size in range(3, min(k, max_size) + 1):
+        for group in itertools.combinations(range(k), size):
+            sub = r[np.ix_(group, group)]
+            if float(np.linalg.eigvalsh(sub).min()) <= _PD_TOLERANCE:
+                return group
+    return tuple(range(k))
 
 
 def _did_you_mean(word: str, choices: Any) -> str:

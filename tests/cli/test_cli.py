@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import jsonschema
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from simulator import cli
 from simulator.cli import app
 from simulator.errors import EXIT_SCENARIO_ERROR
 from simulator.io import load_scenario
@@ -267,3 +269,115 @@ def test_schema_file_is_world_readable(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     assert invoke("schema", "-o", str(out)).code == 0
     assert out.stat().st_mode & 0o044 == 0o044
+
+
+# --- issue 11: nothing silent ----------------------------------------------------------------
+
+
+def test_save_samples_without_out_is_a_usage_error() -> None:
+    r = invoke("run", DEEPSEEK, "-n", "20", "--save-samples")
+    assert r.code == 2
+    assert "--save-samples" in r.err
+    assert "--out" in r.err
+    assert "samples (" not in r.err  # refused before the run
+
+
+def test_nan_threshold_is_refused_not_answered() -> None:
+    r = invoke("run", DEEPSEEK, "-n", "20", "--set", "questions.supply_binds_2026.than=.nan")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "questions.supply_binds_2026.than: must be a finite number" in r.err
+    assert "P(" not in r.out
+
+
+def test_negative_set_index_is_refused() -> None:
+    r = invoke("show", DEEPSEEK, "--set", "correlations.-1.rho=0.1")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "negative indices are not supported (got -1)" in r.err
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("chips.pue=1e300", "chips.pue is 1e+300 in that sample"),
+        ("chips.system_watts=1e305", "chips.system_watts is 1e+305 in that sample"),
+        ("chips.asp={from: 2024, value: 3.0e4, growth: 1e300}", "chips.asp is inf"),
+    ],
+)
+def test_overflow_names_the_parameter(override: str, named: str) -> None:
+    r = invoke("run", DEEPSEEK, "-n", "20", "--seed", "1", "--set", override)
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "the model overflowed" in r.err
+    assert named in r.err
+    assert "growth, shock magnitude or elasticity" not in r.err  # not the old blanket blame
+    assert "Warning" not in r.err  # no numpy RuntimeWarning with a source path
+
+
+def test_trend_shock_overflow_names_the_shock(tmp_path: Path) -> None:
+    extreme = tmp_path / "extreme.yaml"
+    extreme.write_text(
+        f"extends: {SCENARIOS / 'deepseek.yaml'}\nname: extreme\n"
+        "shocks:\n  - name: deepseek\n    type: trend\n    magnitude: 9000\n    adoption: null\n"
+        "demand:\n  segments:\n    - name: chat\n      elasticity: 10\n",
+        encoding="utf-8",
+    )
+    r = invoke("run", str(extreme), "-n", "20")
+    assert r.code == EXIT_SCENARIO_ERROR
+    # 9000 a year from 2025 to 2035 (11 years) at elasticity 10: log10(9000) * 11 * 10 = 435
+    assert "shocks.deepseek.magnitude is 9e+03 a year, with an elasticity up to 10" in r.err
+    assert "a factor of about 1e435" in r.err
+
+
+@pytest.mark.filterwarnings("error")
+def test_no_raw_warning_reaches_the_terminal(tmp_path: Path) -> None:
+    # No training segment has any share: training compute is 0 throughout, and the log-scale
+    # compute chart has nothing to draw (matplotlib would warn "cannot be log-scaled"; the
+    # charts now avoid it at the source, and any library warning would become a note).
+    r = invoke(
+        "run",
+        DEEPSEEK,
+        "-n",
+        "20",
+        "--seed",
+        "1",
+        "--set",
+        "demand.segments.pretraining.share=0",
+        "--set",
+        "demand.segments.post_training.share=0",
+        "--set",
+        "demand.segments.chat.share=0.9",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert r.code == 0, r.err
+    assert "Warning" not in r.err
+    assert ".py:" not in r.err  # no source path of a library
+
+
+def test_library_warnings_become_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    @cli._clean_errors
+    def noisy() -> int:
+        warnings.warn(
+            "Data has no positive values, and therefore cannot be log-scaled.",
+            UserWarning,
+            stacklevel=1,
+        )
+        return 0
+
+    assert noisy() == 0
+    err = capsys.readouterr().err
+    assert "note: a chart on a log scale has no positive values to draw" in err
+    assert "UserWarning" not in err
+    assert ".py:" not in err
+
+
+def test_out_folder_with_subfolders_is_refused_before_the_run(tmp_path: Path) -> None:
+    # --out . in a project, say: the folder is replaced whole, so it must hold only files
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "README").write_text("mine", encoding="utf-8")
+    r = invoke("run", DEEPSEEK, "-n", "20", "--out", str(project))
+    assert r.code == 3
+    assert "holds folders or special files (src)" in r.err
+    assert "samples (" not in r.err  # refused before the run
+    assert sorted(p.name for p in project.iterdir()) == ["README", "src"]
+    assert [p.name for p in tmp_path.iterdir()] == ["project"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,8 +156,16 @@ def test_run_resume_and_index(tmp_path: Path) -> None:
 
 def test_stale_staging_folders_are_removed(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    stale = out / ".jevons-abc123"
-    stale.mkdir(parents=True)
-    (stale / "summary.csv").write_text("half", encoding="utf-8")
+    out.mkdir()
+    # a staging folder whose owner (a process that has exited) is gone, as a killed worker
+    # leaves it; write_outputs names its stages after their owner (make_stage)
+    code = "import sys; from pathlib import Path; from simulator.report._atomic import make_stage"
+    code += "; print(make_stage(Path(sys.argv[1])))"
+    made = subprocess.run(
+        [sys.executable, "-c", code, str(out)], capture_output=True, text=True, check=True
+    )
+    stale = Path(made.stdout.strip())
+    assert stale.is_dir()
     run_batch([], out)
     assert not stale.exists()
+    assert (out / ".jevons-batch.lock").is_file()  # the lock is a file, never removed

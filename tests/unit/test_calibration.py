@@ -79,7 +79,7 @@ def test_rows_cover_every_metric_and_year(deepseek):
     for metric in TABLE_METRICS:
         for year in CALIBRATION_YEARS:
             assert (metric, str(year)) in periods
-    # 2026 (big-4 guidance, FACTS.md §4.5) and 2025-2030 (McKinsey, FACTS.md §4.7) come
+    # 2026 (big-4 guidance, sources.md §4.5) and 2025-2030 (McKinsey, sources.md §4.7) come
     # with their published figures.
     assert ("datacenter_capex", "2026") in periods
     assert ("datacenter_capex", "2025-2030") in periods
@@ -98,7 +98,7 @@ def test_row_values_are_the_runs_quantiles(deepseek):
     assert row.p5 == pytest.approx(float(np.quantile(column, 0.05)), rel=1e-12)
     ratio = column / deepseek.counterfactual["datacenter_capex"][:, k]
     assert row.impact_p50 == pytest.approx(float(np.median(ratio)), rel=1e-12)
-    # AI 2027's $1T of 2027 spending (FACTS.md §7.1).
+    # AI 2027's $1T of 2027 spending (sources.md §7.1).
     assert row.point is not None
     assert row.point.value == 1e12
     assert row.gap == pytest.approx(row.p50 / 1e12 - 1.0)
@@ -141,7 +141,7 @@ def test_markdown_structure_and_published_figures(deepseek):
             for p in PUBLISHED_POINTS
         ), cells
     assert len(printed) >= 10
-    assert "AMD: AI accelerator TAM: >= 500" in text  # a lower bound (FACTS.md §4.7)
+    assert "AMD: AI accelerator TAM: >= 500" in text  # a lower bound (sources.md §4.7)
     # Each [n] refers to a note; each not-like-for-like figure is starred.
     notes = re.findall(r"^(\d+)\. ", text, flags=re.MULTILINE)
     refs = {int(n) for n in re.findall(r"\[(\d+)\]", text)}

@@ -144,7 +144,7 @@ def test_fan_chart_marks_published_points_within_the_years(result):
     ax = charts.fan_chart(result, "shipments_h100e")
     markers = _marker_lines(ax)
     expected = [p for p in points_for("shipments_h100e", cumulative=False) if p.year <= 2032]
-    # FACTS.md §7.1: AI 2027's 5M (2024), 11M, 25M, 60M (2027); Epoch's ~100M by 2030.
+    # sources.md §7.1: AI 2027's 5M (2024), 11M, 25M, 60M (2027); Epoch's ~100M by 2030.
     assert len(markers) == len(expected) == 5
     ys = sorted(float(np.asarray(m.get_ydata())[0]) for m in markers)
     assert ys == pytest.approx([5.0, 11.0, 25.0, 60.0, 100.0])  # M H100e
@@ -153,7 +153,7 @@ def test_fan_chart_marks_published_points_within_the_years(result):
     assert by_y[100.0].get_markerfacecolor() == "white"  # Epoch's capacity: hollow
     legend = ax.get_figure().legends[0]  # type: ignore[union-attr]
     texts = [t.get_text() for t in legend.get_texts()]
-    assert "AI 2027 forecast (FACTS.md §7.1)" in texts
+    assert "AI 2027 forecast (sources.md §7.1)" in texts
     assert "hollow markers" in legend.get_title().get_text()
 
 
@@ -161,14 +161,14 @@ def test_fan_chart_skips_points_outside_the_years_and_cumulative_ones(result):
     # energy_j: IEA 2035 cases are outside 2024-2032; no cumulative points on a chart.
     ax = charts.fan_chart(result, "energy_j")
     ys = sorted(round(float(np.asarray(m.get_ydata())[0])) for m in _marker_lines(ax))
-    assert ys == [93, 415, 432, 670, 945, 1260]  # TWh, FACTS.md §5.1, §5.2
+    assert ys == [93, 415, 432, 670, 945, 1260]  # TWh, sources.md §5.1, §5.2
     ax = charts.fan_chart(result, "datacenter_capex")
     values = {round(float(np.asarray(m.get_ydata())[0])) for m in _marker_lines(ax)}
     assert 5200 not in values  # McKinsey's cumulative $5.2T is a table row, not a marker
 
 
 def test_lower_bounds_get_an_arrow(result):
-    # AMD's "more than $500B" AI accelerator TAM by 2028 (FACTS.md §4.7) is a lower bound.
+    # AMD's "more than $500B" AI accelerator TAM by 2028 (sources.md §4.7) is a lower bound.
     ax = charts.fan_chart(result, "accelerator_revenue")
     arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
     assert len(arrows) == sum(p.at_least for p in points_for("accelerator_revenue"))
@@ -279,7 +279,7 @@ def test_published_points_are_well_formed():
     assert len(PUBLISHED_POINTS) > 20
     for p in PUBLISHED_POINTS:
         assert p.metric in METRIC_UNITS
-        assert re.fullmatch(r"FACTS\.md §\d+(\.\d+)?(, §\d+(\.\d+)?)*", p.source), p.source
+        assert re.fullmatch(r"sources\.md §\d+(\.\d+)?(, §\d+(\.\d+)?)*", p.source), p.source
         assert p.kind in ("fact", "forecast")
         assert p.like_for_like or p.caveat
         if p.kind == "fact":
@@ -290,22 +290,22 @@ def test_published_points_are_well_formed():
 
 
 def test_published_values_in_canonical_units():
-    # FACTS.md §5.1: IEA base case 945 TWh in 2030, all data centres -> J, not like for like.
+    # sources.md §5.1: IEA base case 945 TWh in 2030, all data centres -> J, not like for like.
     (iea,) = [p for p in points_for("energy_j", years=(2030,)) if p.label.startswith("IEA Base")]
     assert iea.value == 945 * J_PER_TWH
     assert not iea.like_for_like
     assert "all data centres" in iea.caveat
-    # FACTS.md §4.7: McKinsey's 156 GW is capacity, ours is average draw.
+    # sources.md §4.7: McKinsey's 156 GW is capacity, ours is average draw.
     (mck,) = points_for("power_w", years=(2030,))
     assert mck.value == 156e9
     assert "capacity" in mck.caveat
     assert "average draw" in mck.caveat
-    # FACTS.md §4.7: McKinsey's $5.2T is cumulative 2025-2030, range $3.7-7.9T.
+    # sources.md §4.7: McKinsey's $5.2T is cumulative 2025-2030, range $3.7-7.9T.
     (capex,) = [p for p in points_for("datacenter_capex", cumulative=True) if p.like_for_like]
     assert (capex.cumulative_from, capex.year, capex.value) == (2025, 2030, 5.2e12)
     assert (capex.low, capex.high) == (3.7e12, 7.9e12)
     assert capex.period == "2025-2030"
-    # FACTS.md §4.5: big-4 2026 guidance $630-725B.
+    # sources.md §4.5: big-4 2026 guidance $630-725B.
     (big4,) = [p for p in points_for("datacenter_capex", years=(2026,)) if "Big-4" in p.label]
     assert (big4.low, big4.high) == (630e9, 725e9)
 
@@ -337,7 +337,7 @@ def test_published_point_checks(kwargs, message):
         "year": 2030,
         "value": 1.0,
         "label": "x",
-        "source": "FACTS.md §4",
+        "source": "sources.md §4",
         "kind": "forecast",
     }
     with pytest.raises(ValueError, match=message):

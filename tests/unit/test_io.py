@@ -46,10 +46,11 @@ def _errors(path: Path | str, overrides: tuple[str, ...] = ()) -> ScenarioError:
 CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
     # wrong types
     ("wrong_type_base_year.yaml", (), "", 5, 3, "years.base_year",
-     "valid integer, unable to parse string as an integer (got 'twenty')"),
+     "must be a whole number, got a string ('twenty')"),
     ("wrong_type_share.yaml", (), "", 11, 7, "demand.segments.chat.share",
-     "valid number, unable to parse string as a number (got 'lots')"),
-    ("yes_is_a_string.yaml", (), "", 47, 3, "sampling.seed", "(got 'yes')"),
+     "must be a number, got a string ('lots')"),
+    ("yes_is_a_string.yaml", (), "", 47, 3, "sampling.seed",
+     "must be a whole number, got a string ('yes')"),
     # unknown and misspelled keys
     ("unknown_key.yaml", (), "", 48, 3, "sampling.colour", "unknown key"),
     ("misspelled_top_key.yaml", (), "", 45, 1, "sampeling",
@@ -59,16 +60,17 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
     ("misspelled_dist_param.yaml", (), "", 27, 45, "shocks.deepseek.magnitude.sigmaa",
      "unknown key; did you mean 'sigma'?"),
     ("missing_required.yaml", (), "", 33, 1, "fleet.median_life", "required key is missing"),
-    ("unknown_kind.yaml", (), "", 44, 3, "chips.load", "Input tag 'unifrom'"),
+    ("unknown_kind.yaml", (), "", 44, 3, "chips.load",
+     "unknown kind 'unifrom'; one of fixed, uniform,"),
     # distribution parameters
     ("negative_sigma.yaml", (), "", 27, 45, "shocks.deepseek.magnitude.sigma",
-     "greater than 0 (got -0.5)"),
+     "must be > 0 (got -0.5)"),
     ("uniform_low_above_high.yaml", (), "", 44, 3, "chips.load",
      "low must be < high (got low=0.8, high=0.6)"),
     ("lognormal_p5_above_p95.yaml", (), "", 27, 5, "shocks.deepseek.magnitude",
      "p5 must be < p95 (got p5=5, p95=2)"),
     ("beta_shape_zero.yaml", (), "", 32, 27, "utilization.inference.alpha",
-     "greater than 0 (got 0)"),
+     "must be > 0 (got 0)"),
     ("beta_outside_bounds.yaml", (), "", 32, 3, "utilization.inference",
      "must be in (0, 1], but beta(alpha=2, beta=6, low=0.05, high=1.4) can take values in"),
     ("normal_on_nonnegative.yaml", (), "", 40, 3, "chips.system_watts", "must be >= 0"),
@@ -126,7 +128,43 @@ CASES: list[tuple[str, tuple[str, ...], str, int, int, str, str]] = [
     ("valid.yaml", ("demand.segments.chat.elasticity=1 to 0.5",), SET, 1, 33,
      "demand.segments.chat.elasticity", "LOW must be < HIGH (got '1 to 0.5')"),
     ("valid.yaml", ("sampling.samples=0",), SET, 1, 18, "sampling.samples",
-     "greater than or equal to 1 (got 0)"),
+     "must be >= 1 (got 0)"),
+    # accepted by the first release, with a silently wrong answer (issue 11)
+    ("question_than_nan.yaml", (), "", 56, 5, "questions.hbm_down.than",
+     "must be a finite number or 'counterfactual' (got nan)"),
+    ("question_than_inf.yaml", (), "", 56, 5, "questions.hbm_down.than",
+     "must be a finite number or 'counterfactual' (got -inf)"),
+    ("valid.yaml", ("questions.hbm_down.than=.inf",), SET, 1, 25, "questions.hbm_down.than",
+     "must be a finite number or 'counterfactual' (got inf)"),
+    ("question_than_quoted.yaml", (), "", 56, 5, "questions.hbm_down.than",
+     "must be a number or 'counterfactual', got a string ('1.0e12'); write numbers without"),
+    ("year_quoted.yaml", (), "", 5, 3, "years.base_year",
+     "must be a whole number, got a string ('2024'); write numbers without quotes"),
+    ("year_fractional.yaml", (), "", 26, 5, "shocks.deepseek.onset",
+     "must be a whole number, got a number (2025.5)"),
+    ("seed_boolean.yaml", (), "", 47, 3, "sampling.seed",
+     "must be a whole number, got a boolean (true)"),
+    ("valid.yaml", ("correlations.-1.rho=0.5",), SET, 1, 14, "--set correlations.-1.rho=0.5",
+     "list items are counted from 0 (the first) to 0 (the last) in correlations; negative"),
+    # messages in the scenario language, not pydantic's (issue 11)
+    ("elasticity_list.yaml", (), "", 15, 9, "demand.segments.chat.elasticity.long",
+     "must be a number, a distribution or a 90% interval 'LOW to HIGH', got a list"),
+    ("valid.yaml", ("fleet=[1, 2]",), SET, 1, 7, "fleet",
+     "must be a mapping of keys to values, got a list"),
+    ("valid.yaml", ("demand.segments.frontier.growth.anchors={}",), SET, 1, 41,
+     "demand.segments.frontier.growth.anchors", "must have at least 1 entry (got 0)"),
+    ("valid.yaml", ("sampling.method=halton",), SET, 1, 17, "sampling.method",
+     "must be one of 'random', 'lhs' or 'sobol', got a string ('halton')"),
+    ("correlations_impossible.yaml", (), "", 48, 1, "correlations",
+     ("the rank correlations shocks.deepseek.magnitude ~ fleet.median_life = 0.3 "
+     "(correlations.0); fleet.median_life ~ demand.segments.frontier.elasticity.long = 0.9 "
+     "(correlations.1); shocks.deepseek.magnitude ~ demand.segments.frontier.elasticity.long "
+     "= -0.9 (correlations.2) are not jointly possible")),
+    # the extends chain is named, also when the parent is not YAML at all
+    ("child_of_not_yaml.yaml", (), "not_yaml.csv", 1, 1, "",
+     "the top level must be a mapping of keys to values (got a string)"),
+    ("grandchild_of_bad_parent.yaml", (), "bad_parent.yaml", 43, 3, "chips.pue",
+     "must be >= 1 (got 0.9)"),
 ]
 # fmt: on
 
@@ -156,7 +194,13 @@ def test_broken_fixture_is_reported_at_its_key(
         key,
     ), str(err)
     assert fragment in problem.message, str(err)
-    assert str(err).startswith(f"{expected_file}:{line}:{column}: ")
+    # a problem in a parent names the chain of files that leads to it
+    where = f"{expected_file}:{line}:{column}: "
+    if file in ("", SET):
+        assert str(err).startswith(where)
+    else:
+        assert str(err).startswith(f"{DATA / fixture} extends ")
+        assert f" extends {expected_file}: {where}" in str(err)
 
 
 @pytest.mark.parametrize("case", CASES[:40:3], ids=lambda c: c[0])
@@ -175,7 +219,25 @@ def test_at_least_thirty_broken_fixtures() -> None:
     assert len(broken) >= 30
     on_disk = {p.name for p in DATA.glob("*.yaml")}
     helpers = {"valid.yaml", "bad_parent.yaml", "extends_cycle_b.yaml", "many_problems.yaml"}
+    helpers |= {"child_of_bad_parent.yaml"}  # also a parent, of grandchild_of_bad_parent.yaml
     assert on_disk - helpers <= broken  # every fixture has a row
+
+
+def test_problem_in_a_parent_names_the_whole_chain() -> None:
+    err = _errors(DATA / "grandchild_of_bad_parent.yaml")
+    files = [DATA / n for n in ("grandchild_of_bad_parent", "child_of_bad_parent", "bad_parent")]
+    a, b, c = (f"{f}.yaml" for f in files)
+    assert str(err) == f"{a} extends {b} extends {c}: {c}:43:3: chips.pue: must be >= 1 (got 0.9)"
+    assert err.problems[0].chain == (a, b, c)
+    # a problem in the file named has no chain
+    assert _errors(DATA / "year_quoted.yaml").problems[0].chain == ()
+
+
+def test_whole_numbers_may_be_written_as_floats() -> None:
+    sc = load_scenario(VALID, ["sampling.samples=1e3", "years.base_year=2024.0"])
+    assert sc.sampling.samples == 1000
+    assert isinstance(sc.sampling.samples, int)
+    assert sc.years.base_year == 2024
 
 
 def test_cycle_lists_the_chain() -> None:
@@ -336,7 +398,8 @@ def test_resolved_files_and_positions() -> None:
 def test_relative_path_labels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(DATA.parent)
     err = _errors(str(Path("data") / "child_of_bad_parent.yaml"))
-    assert str(err).startswith(str(Path("data") / "bad_parent.yaml") + ":43:3: chips.pue: ")
+    child, parent = Path("data") / "child_of_bad_parent.yaml", Path("data") / "bad_parent.yaml"
+    assert str(err).startswith(f"{child} extends {parent}: {parent}:43:3: chips.pue: ")
 
 
 # --- extends merge rules -----------------------------------------------------------------
@@ -536,7 +599,7 @@ def test_override_invalid_value_among_others() -> None:
     err = _errors(VALID, ("sampling.samples=5000", "sampling.method=halton"))
     p = err.problems[0]
     assert (p.file, p.line, p.column, p.key) == (SET, 1, 17, "sampling.method")
-    assert "(got 'halton')" in p.message
+    assert "must be one of 'random', 'lhs' or 'sobol', got a string ('halton')" in p.message
 
 
 def test_several_bad_overrides_are_all_reported() -> None:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
 
-from simulator.report import tables, writers
+from simulator.report import _atomic, tables, writers
 from simulator.report.units import display_unit, format_number, format_ratio
 from simulator.result import SimulationResult
 from simulator.summary import QuestionAnswer, impact, summarize
@@ -238,29 +238,24 @@ def test_failure_while_staging_leaves_nothing(result, summary, tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def test_failure_while_publishing_leaves_no_partial_file(result, summary, tmp_path, monkeypatch):
+def test_failure_while_publishing_leaves_the_old_folder_whole(
+    result, summary, tmp_path, monkeypatch
+):
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "summary.json").write_text("old", encoding="utf-8")
-    real_replace = Path.replace
-    calls = []
 
-    def flaky_replace(self, target):
-        if Path(target).parent == out:  # publishing, not staging
-            calls.append(self.name)
-        if len(calls) == 2:
-            msg = "read-only"
-            raise PermissionError(msg)
-        return real_replace(self, target)
+    def refused(a, b):
+        msg = "read-only"
+        raise PermissionError(msg)
 
-    monkeypatch.setattr(Path, "replace", flaky_replace)
+    monkeypatch.setattr(_atomic, "exchange", refused)
     with pytest.raises(OSError, match="read-only"):
         writers.write_outputs(out, result, summary)
-    # the first file was replaced whole, the second kept its old content, nothing else
-    assert (out / "summary.csv").read_text(encoding="utf-8").startswith("scenario,")
+    # the swap failed: the folder is exactly the old one, and no staging folder is left
     assert (out / "summary.json").read_text(encoding="utf-8") == "old"
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "summary.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "summary.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 

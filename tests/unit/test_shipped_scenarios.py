@@ -1,6 +1,6 @@
 """The shipped scenarios: valid, schema-conformant, calibrated, and telling their story.
 
-Calibration targets are the 2024 facts of docs/calibration.md (FACTS.md §4, §5, §7).
+Calibration targets are the 2024 facts of docs/calibration.md (sources.md §4, §5, §7).
 """
 
 from __future__ import annotations
@@ -83,12 +83,16 @@ def test_base_2024_matches_facts(runs: dict[str, SimulationResult]) -> None:
 
 
 def test_supply_is_tight_through_2026_not_everywhere(runs: dict[str, SimulationResult]) -> None:
+    # docs/calibration.md: supply (CoWoS, HBM) binds on some paths in 2025-2026 (FACTS §4.4,
+    # §4.6), hardly in 2027-2028; by 2030 the power cap binds on the fast-growing tail only.
     r = runs["base"]
     binds = {y: float(np.mean(at(r, "with_shocks", "unmet_h100e", y) > 0)) for y in r.years}
     assert binds[2024] == 0.0  # observed
     for year in (2025, 2026):
         assert 0.1 < binds[year] < 0.6, (year, binds[year])
-    assert binds[2030] < 0.1
+    for year in (2027, 2028):
+        assert binds[year] < 0.1, (year, binds[year])
+    assert 0.02 < binds[2030] < 0.35, binds[2030]
 
 
 def test_shock_stories(runs: dict[str, SimulationResult]) -> None:
