@@ -403,6 +403,11 @@ def _work(job: Job, out: str, save_samples: bool, parent: int, conn: Any) -> Non
         reply = {"status": "failed", "message": f"{job.file}: {exc}"}
     except OSError as exc:
         reply = {"status": "failed", "message": str(exc)}
+    except MemoryError:
+        reply = {
+            "status": "failed",
+            "message": f"{job.file}: out of memory: use fewer samples (-n) or fewer --jobs",
+        }
     except Exception as exc:  # noqa: BLE001 - a bug must fail one scenario, not the batch
         reply = {"status": "failed", "message": f"internal error: {type(exc).__name__}: {exc}"}
     reply["seconds"] = time.perf_counter() - t0

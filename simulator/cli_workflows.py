@@ -41,7 +41,15 @@ from simulator.batch import (
     run_batch,
     write_index,
 )
-from simulator.cli import Method, SetOption, _fail, _LazyProgress, _write_bytes, app
+from simulator.cli import (
+    Method,
+    SetOption,
+    _clean_errors,
+    _fail,
+    _LazyProgress,
+    _write_bytes,
+    app,
+)
 from simulator.compare import Comparison, Entry, compare
 from simulator.engine import package_versions
 from simulator.errors import (
@@ -178,6 +186,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 @app.command(name="compare")
+@_clean_errors
 def compare_command(
     scenarios: Annotated[
         list[Path],
@@ -444,6 +453,7 @@ def _compare_notes(cmp: Comparison, metrics: Sequence[str], years: Sequence[int]
 
 
 @app.command(name="attribute")
+@_clean_errors
 def attribute_command(
     a: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Scenario A.")
@@ -691,6 +701,7 @@ def _attribution_notes(r: Attribution) -> list[str]:
 
 
 @app.command(name="batch")
+@_clean_errors
 def batch_command(
     files: Annotated[
         list[str],
