@@ -847,7 +847,10 @@ def batch_command(
         typer.echo(f"cannot write {out / INDEX_NAME}: {exc}", err=True)
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
     if rows:
-        Console().print(_index_table(outcomes, rows, year))
+        # eight columns need about 100 characters: never crop numbers to fit a narrow console
+        wide = Console()
+        wide.width = max(wide.width, 104)
+        wide.print(_index_table(outcomes, rows, year))
     counts = {
         s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed", "pending")
     }
@@ -885,8 +888,8 @@ def _index_table(
     )
     t.add_column("scenario", overflow="fold", min_width=12)
     t.add_column("status")
-    for m in HEADLINE_METRICS:
-        t.add_column(escape(f"{m} [{display_unit(m).label}]"), justify="right")
+    for m in HEADLINE_METRICS:  # metric name over its unit
+        t.add_column(escape(f"{m}\n[{display_unit(m).label}]"), justify="right")
     for o in outcomes:
         got = {
             r["metric"]: float(r["value"])
