@@ -543,6 +543,10 @@ class _LazyProgress:
             self.bar.stop()
 
 
+# The workflow commands (compare, attribute, batch) register themselves on `app`.
+from simulator import cli_workflows  # noqa: F401
+
+
 def main() -> None:
     """Entry point of the ``jevons`` console script."""
     try:
