@@ -20,27 +20,14 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from simulator.attribution import EXACT_MAX, Attribution, AttributionError, attribute
-from simulator.batch import (
-    INDEX_NAME,
-    INDEX_SUMMARY_NAME,
-    BatchError,
-    Outcome,
-    expand_files,
-    find_run_folder,
-    plan_batch,
-    run_batch,
-    write_index,
-)
 from simulator.cli import (
     Method,
     SetOption,
@@ -50,8 +37,6 @@ from simulator.cli import (
     _write_bytes,
     app,
 )
-from simulator.compare import Comparison, Entry, compare
-from simulator.engine import package_versions
 from simulator.errors import (
     EXIT_OUTPUT_ERROR,
     EXIT_SCENARIO_ERROR,
@@ -59,16 +44,21 @@ from simulator.errors import (
     ScenarioError,
     SimulationError,
 )
-from simulator.grid import GridAxis, GridError, check_grid, expand_grid, parse_grid
-from simulator.io import load_scenario, resolve_scenario
 from simulator.metrics import IMPACT_AS_DIFFERENCE
-from simulator.report._atomic import atomic_write
-from simulator.report.compare_charts import write_comparison_charts, write_waterfall
-from simulator.report.tables import HEADLINE_METRICS, default_years
-from simulator.report.units import display_unit, format_number, format_ratio
-from simulator.report.writers import json_text
-from simulator.result import VARIANTS
-from simulator.summary import quantiles
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from simulator.attribution import Attribution
+    from simulator.batch import (
+        Outcome,
+    )
+    from simulator.compare import Comparison, Entry
+    from simulator.grid import GridAxis
+
+EXACT_MAX_DEFAULT = 10
+"""Default of ``attribute --exact-max``: ``simulator.attribution.EXACT_MAX``, restated here so
+that the command line starts without importing numpy (a test checks the two agree)."""
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT)."""
@@ -120,6 +110,8 @@ def _usage(message: str) -> typer.Exit:
 
 
 def _grid(options: Sequence[str] | None) -> list[GridAxis]:
+    from simulator.grid import GridError, expand_grid, parse_grid
+
     try:
         axes = [parse_grid(t) for t in options or ()]
         expand_grid(axes)  # repeated keys, too many variants
@@ -129,6 +121,8 @@ def _grid(options: Sequence[str] | None) -> list[GridAxis]:
 
 
 def _variant(value: str) -> str:
+    from simulator.result import VARIANTS
+
     if value not in VARIANTS:
         msg = f"--variant must be one of {', '.join(VARIANTS)}; got {value!r}"
         raise _usage(msg)
@@ -138,6 +132,10 @@ def _variant(value: str) -> str:
 def _entries(
     files: Sequence[Path], overrides: Sequence[str], axes: Sequence[GridAxis]
 ) -> list[Entry]:
+    from simulator.compare import Entry
+    from simulator.grid import check_grid, expand_grid
+    from simulator.io import load_scenario, resolve_scenario
+
     entries = []
     variants = expand_grid(axes)
     for path in files:
@@ -179,6 +177,8 @@ def _unwritable(directory: Path) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
+    from simulator.report._atomic import atomic_write
+
     atomic_write(path, lambda fh: _write_bytes(fh, text.encode("utf-8")))
 
 
@@ -239,6 +239,11 @@ def compare_command(
     difference against independent runs. Defaults (samples, seed, design) come from the
     first scenario.
     """
+    from simulator.compare import compare
+    from simulator.report.compare_charts import write_comparison_charts
+    from simulator.report.tables import HEADLINE_METRICS, default_years
+    from simulator.report.writers import json_text
+
     variant = _variant(variant)
     axes = _grid(grid)
     entries = _entries(scenarios, overrides or (), axes)
@@ -311,6 +316,8 @@ def compare_command(
 
 
 def _compare_payload(cmp: Comparison, records: list[dict[str, Any]]) -> dict[str, Any]:
+    from simulator.engine import package_versions
+
     return {
         "format": "jevons-compare/1",
         "scenarios": list(cmp.labels),
@@ -336,6 +343,8 @@ def _compare_payload(cmp: Comparison, records: list[dict[str, Any]]) -> dict[str
 
 
 def _interval(x: np.ndarray[Any, Any], k: int, fmt: Any) -> str:
+    from simulator.summary import quantiles
+
     try:
         q = quantiles(x[:, k], (0.05, 0.5, 0.95))
     except ValueError:  # -inf: a difference of infinite ratios
@@ -345,6 +354,8 @@ def _interval(x: np.ndarray[Any, Any], k: int, fmt: Any) -> str:
 
 def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[Table]:
     """One table of the scenarios' quantiles, then one per pair (A - B, A / B, P(A > B))."""
+    from simulator.report.units import display_unit, format_number, format_ratio
+
     unit = display_unit(metric)
     # impact rows are ratios with / without, except IMPACT_AS_DIFFERENCE (in the unit)
     is_ratio = cmp.variant == "impact" and metric not in IMPACT_AS_DIFFERENCE
@@ -386,6 +397,9 @@ def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[
 
 
 def _median_ratio(x: np.ndarray[Any, Any]) -> str:
+    from simulator.report.units import format_ratio
+    from simulator.summary import quantiles
+
     try:
         return format_ratio(float(quantiles(x, (0.5,))[0]))
     except ValueError:  # -inf: a negative value over zero (an impact given as a difference)
@@ -401,6 +415,10 @@ def _gain(efficiency: float) -> str:
 
 
 def _compare_notes(cmp: Comparison, metrics: Sequence[str], years: Sequence[int]) -> list[str]:
+    import numpy as np
+
+    from simulator.report.units import display_unit, format_number
+
     lines = [
         (
             f"{cmp.n_samples:,} samples per scenario, seed {cmp.seed}, {cmp.method} design, "
@@ -492,7 +510,7 @@ def attribute_command(
     exact_max: Annotated[
         int,
         typer.Option(min=0, max=16, help="Exact Shapley values up to this many parameters."),
-    ] = EXACT_MAX,
+    ] = EXACT_MAX_DEFAULT,
     permutations: Annotated[
         int,
         typer.Option(
@@ -520,6 +538,11 @@ def attribute_command(
     (common random numbers). Exact for up to --exact-max parameters (2^k hybrids),
     sampled by permutations beyond (each with a standard error).
     """
+    from simulator.attribution import AttributionError, attribute
+    from simulator.io import load_scenario, resolve_scenario
+    from simulator.report.compare_charts import write_waterfall
+    from simulator.report.writers import json_text
+
     variant = _variant(variant)
     ovr = list(overrides or ())
     try:
@@ -583,6 +606,8 @@ def attribute_command(
 
 
 def _attribution_payload(r: Attribution) -> dict[str, Any]:
+    from simulator.engine import package_versions
+
     return {
         "format": "jevons-attribution/1",
         "a": r.a,
@@ -634,6 +659,8 @@ def _short(text: str, width: int = 36) -> str:
 
 
 def _attribution_table(r: Attribution) -> Table:
+    from simulator.report.units import display_unit, format_number
+
     unit = display_unit(r.metric)
     ratio = r.variant == "impact"
 
@@ -664,6 +691,8 @@ def _attribution_table(r: Attribution) -> Table:
 
 
 def _attribution_notes(r: Attribution) -> list[str]:
+    from simulator.report.units import display_unit, format_number
+
     unit = display_unit(r.metric)
 
     def num(v: float) -> str:
@@ -761,6 +790,18 @@ def batch_command(
     OUT/index.csv lists every scenario's status; OUT/index_summary.csv holds their
     headline statistics.
     """
+    from simulator.batch import (
+        INDEX_NAME,
+        BatchError,
+        Outcome,
+        expand_files,
+        find_run_folder,
+        plan_batch,
+        run_batch,
+        write_index,
+    )
+    from simulator.report.tables import HEADLINE_METRICS
+
     axes = _grid(grid)
     try:
         paths = expand_files(files)
@@ -878,6 +919,10 @@ def batch_command(
 def _index_table(
     outcomes: Sequence[Outcome], rows: dict[str, list[dict[str, str]]], year: int | None
 ) -> Table:
+    from simulator.batch import INDEX_SUMMARY_NAME
+    from simulator.report.tables import HEADLINE_METRICS, default_years
+    from simulator.report.units import display_unit, format_number
+
     years = sorted({int(r["year"]) for rs in rows.values() for r in rs})
     if year is None:
         shown = default_years(years)

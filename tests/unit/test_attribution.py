@@ -227,3 +227,9 @@ def test_an_unknown_metric_is_refused() -> None:
 def test_an_unknown_group_is_refused() -> None:
     with pytest.raises(AttributionError, match="--group fleet"):
         attribute(data(), data(("chips.pue=1.4",)), metric="hbm_gb", year=2027, groups=["fleet"])
+
+
+def test_command_line_default_of_exact_max_is_the_library_s() -> None:
+    from simulator import attribution, cli_workflows
+
+    assert cli_workflows.EXACT_MAX_DEFAULT == attribution.EXACT_MAX
