@@ -118,32 +118,16 @@ def simulate(
         If an argument is out of range.
     """
     t0 = time.perf_counter()
-    n = scenario.sampling.samples if samples is None else int(samples)
-    if n < 1:
-        msg = f"samples must be an int >= 1; got {samples!r}"
-        raise ValueError(msg)
-    if block_size < 1:
-        msg = f"block_size must be an int >= 1; got {block_size!r}"
-        raise ValueError(msg)
-    if workers < 1:
-        msg = f"workers must be an int >= 1; got {workers!r}"
-        raise ValueError(msg)
-    if method is not None and method != scenario.sampling.method:
-        sampling = scenario.sampling.model_copy(update={"method": method})
-        scenario = scenario.model_copy(update={"sampling": sampling})
-    seed = as_seed(scenario.sampling.seed if rng is None else rng)
-
-    n_blocks = math.ceil(n / block_size)
-    todo = list(range(n_blocks)) if blocks is None else list(blocks)
-    if any(not 0 <= b < n_blocks for b in todo):
-        msg = f"blocks must lie in 0..{n_blocks - 1} for {n} samples; got {list(blocks or [])}"
-        raise ValueError(msg)
-    sizes = [min(block_size, n - b * block_size) for b in todo]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    total = int(offsets[-1])
-
+    plan = _plan(scenario, samples, rng, method, block_size, workers, blocks)
+    scenario, seed, todo, sizes, offsets = (
+        plan.scenario,
+        plan.seed,
+        plan.todo,
+        plan.sizes,
+        plan.offsets,
+    )
+    total, names = plan.total, plan.names
     years = scenario.years.all
-    names = metric_names([s.name for s in scenario.demand.segments])
     _check_memory(total, len(names), len(years))
     out: dict[str, dict[str, NDArray[np.float64]]] = {
         v: {m: np.empty((total, len(years))) for m in names}

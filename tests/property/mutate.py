@@ -364,8 +364,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "seed-depends-on-sample-count",
         "simulator/engine.py",
-        "draws = draw_block(scenario, seed, todo[i], block_size=block_size)",
-        "draws = draw_block(scenario, seed + n, todo[i], block_size=block_size)",
+        "seed = as_seed(scenario.sampling.seed if rng is None else rng)\n    n_blocks",
+        "seed = as_seed(scenario.sampling.seed if rng is None else rng) + n\n    n_blocks",
         "9",
         _inv("test_inv9_determinism_prefix_and_worker_independence"),
     ),
