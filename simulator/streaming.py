@@ -36,6 +36,7 @@ from simulator.summary import (
     ComparisonOp,
     QuestionAnswer,
     SummaryTable,
+    defined_rows,
     quantile_name,
 )
 
@@ -355,13 +356,13 @@ class StreamingSummary:
                     cols["stat"].extend([name] * len(yrs))
                     chunks.append(np.asarray(values, dtype=np.float64))
         values = np.concatenate(chunks) if chunks else np.empty(0)
-        return SummaryTable(
-            scenarios=(scenario,) * len(values),
-            variants=tuple(str(v) for v in cols["variant"]),
-            metrics=tuple(str(v) for v in cols["metric"]),
-            years=tuple(int(str(v)) for v in cols["year"]),
-            statistics=tuple(str(v) for v in cols["stat"]),
-            values=values,
+        return defined_rows(
+            scenario,
+            [str(v) for v in cols["variant"]],
+            [str(v) for v in cols["metric"]],
+            [int(str(v)) for v in cols["year"]],
+            [str(v) for v in cols["stat"]],
+            values,
         )
 
     def answers(self, questions: Sequence[QuestionSpec]) -> list[QuestionAnswer]:

@@ -33,6 +33,7 @@ __all__ = [
     "ComparisonOp",
     "QuestionAnswer",
     "SummaryTable",
+    "defined_rows",
     "describe",
     "exceedance",
     "impact",
@@ -720,13 +721,30 @@ def summarize(
                 col_stat.extend([name] * n_years)
             chunks.append(np.stack([stats[name] for name in names]).ravel())
     values = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.float64)
-    # A statistic that is not a finite number is undefined (MODEL.md §7): it has no row.
+    return defined_rows(scenario, col_variant, col_metric, col_year, col_stat, values)
+
+
+def defined_rows(
+    scenario: str,
+    variants: Sequence[str],
+    metrics: Sequence[str],
+    years: Sequence[int],
+    statistics: Sequence[str],
+    values: FloatArray,
+) -> SummaryTable:
+    """A tidy table of the rows whose value is a finite number.
+
+    A statistic that is not a finite number is undefined (MODEL.md §7: the mean and sd of
+    an impact ratio with an infinite sample, an infinite quantile, the standard error of
+    one sample): it has no row. Used by :func:`summarize` and by streamed summaries, so
+    that both give the same rows.
+    """
     keep = np.flatnonzero(np.isfinite(values)).tolist()
     return SummaryTable(
         scenarios=(scenario,) * len(keep),
-        variants=tuple(col_variant[i] for i in keep),
-        metrics=tuple(col_metric[i] for i in keep),
-        years=tuple(col_year[i] for i in keep),
-        statistics=tuple(col_stat[i] for i in keep),
-        values=values[keep],
+        variants=tuple(variants[i] for i in keep),
+        metrics=tuple(metrics[i] for i in keep),
+        years=tuple(int(years[i]) for i in keep),
+        statistics=tuple(statistics[i] for i in keep),
+        values=np.asarray(values, dtype=np.float64)[keep],
     )

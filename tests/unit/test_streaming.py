@@ -222,3 +222,86 @@ def test_signed_histogram_is_within_the_bound_and_merges_exactly() -> None:
     nonzero = want != 0
     assert np.max(np.abs(got[nonzero] / want[nonzero] - 1)) <= RELATIVE_ERROR
     np.testing.assert_array_equal(got[~nonzero], 0.0)
+
+
+def test_streamed_summary_has_no_undefined_rows_either() -> None:
+    # Demand halves every year, so without the shock nothing is shipped after the base year
+    # (shipments 0), while the shock (M = 4, elasticity 3: Jevons) makes demand grow: every
+    # sample's shipment impact is x / 0 = +inf. Its mean, sd and quantiles are undefined
+    # (MODEL.md §7) and must have no row, streamed as exact.
+    scenario = Scenario.model_validate(
+        {
+            "name": "shrinking",
+            "years": {"base_year": 2024, "end_year": 2027},
+            "demand": {
+                "segments": [
+                    {
+                        "name": "all",
+                        "kind": "training",
+                        "share": 1.0,
+                        "growth": 0.5,
+                        "elasticity": 3.0,
+                    }
+                ]
+            },
+            "shocks": [
+                {
+                    "name": "m",
+                    "type": "level",
+                    "onset": 2025,
+                    "magnitude": 4.0,
+                    "applies_to": ["all"],
+                    "adoption": {"width": 0.1},
+                }
+            ],
+            "utilization": {"training": 0.3, "inference": 0.3},
+            "fleet": {"initial_vintages": {2024: "4e6 to 6e6"}, "median_life": 5},
+            "chips": {
+                "h100e_per_accelerator": 1,
+                "hbm_gb_per_accelerator": 80,
+                "asp": 25000,
+                "system_watts": 1000,
+                "hbm_price": 15,
+                "accelerator_capex_share": 0.6,
+                "pue": 1.3,
+                "load": 0.7,
+            },
+        }
+    )
+    exact = simulate_summary(scenario, 2000, rng=1, block_size=512, workers=1)
+    streamed = simulate_summary(scenario, 2000, rng=1, block_size=512, workers=1, exact_budget=0)
+    assert not streamed.exact
+    for run in (exact, streamed):
+        assert np.all(np.isfinite(run.summary.values))
+        keys = set(
+            zip(
+                run.summary.variants,
+                run.summary.metrics,
+                run.summary.years,
+                run.summary.statistics,
+                strict=True,
+            )
+        )
+        assert ("impact", "shipments_h100e", 2026, "mean") not in keys
+        assert ("impact", "shipments_h100e", 2026, "p50") not in keys
+        assert ("with_shocks", "shipments_h100e", 2026, "p50") in keys
+    rows = {
+        (v, m, y, s)
+        for v, m, y, s in zip(
+            exact.summary.variants,
+            exact.summary.metrics,
+            exact.summary.years,
+            exact.summary.statistics,
+            strict=True,
+        )
+    }
+    streamed_rows = set(
+        zip(
+            streamed.summary.variants,
+            streamed.summary.metrics,
+            streamed.summary.years,
+            streamed.summary.statistics,
+            strict=True,
+        )
+    )
+    assert rows == streamed_rows
