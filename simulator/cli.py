@@ -25,6 +25,7 @@ import typer
 from simulator.errors import (
     EXIT_OUTPUT_ERROR,
     EXIT_SCENARIO_ERROR,
+    EXIT_USAGE,
     ScenarioError,
     SimulationError,
 )
@@ -314,6 +315,9 @@ def run(
 
     scratch: Path | None = None
     if out is not None:
+        inside = _inside_another_run(out, itself=False)
+        if inside is not None:
+            raise inside
         problem = _unwritable(out)
         if problem:  # say so before the work, not after it
             typer.echo(f"cannot write results to {out}: {problem}", err=True)
@@ -471,6 +475,28 @@ def _workers_note(workers: int | None) -> str:
 
 def _write_bytes(fh: BinaryIO, data: bytes) -> None:
     fh.write(data)
+
+
+def _inside_another_run(out: Path, *, itself: bool) -> typer.Exit | None:
+    """A usage error if ``out`` lies inside another run's result folder (or is one).
+
+    A run folder (one with a jevons ``manifest.json``) is replaced whole by its next run,
+    so results written inside it would be lost, and a folder with sub-folders cannot be
+    replaced. ``itself``: whether ``out`` being a run folder counts too (``run --out``
+    replaces its own previous run, so for it only the folders above count).
+    """
+    from simulator.batch import find_run_folder
+
+    start = out.absolute() if itself else out.absolute().parent
+    holder = find_run_folder(start)
+    if holder is None:
+        return None
+    typer.echo(
+        f"--out {out}: inside the result folder of another run ({holder} holds a "
+        "manifest.json); choose a folder outside it",
+        err=True,
+    )
+    return typer.Exit(code=EXIT_USAGE)
 
 
 def _unwritable(directory: Path) -> str:

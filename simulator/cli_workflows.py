@@ -33,6 +33,7 @@ from simulator.cli import (
     SetOption,
     _clean_errors,
     _fail,
+    _inside_another_run,
     _LazyProgress,
     _write_bytes,
     app,
@@ -99,7 +100,8 @@ MethodOption = Annotated[
 VariantOption = Annotated[
     str,
     typer.Option(
-        help="Which numbers to compare: with_shocks, counterfactual or impact (their ratio)."
+        help="Which numbers to compare: with_shocks, counterfactual or impact (with / without; "
+        "for idle_h100e and unmet_h100e the paired difference with - without).",
     ),
 ]
 
@@ -251,6 +253,9 @@ def compare_command(
         msg = "compare needs two or more scenarios (or a --grid with two or more values)"
         raise _usage(msg)
     if out is not None:
+        inside = _inside_another_run(out, itself=True)
+        if inside is not None:
+            raise inside
         problem = _unwritable(out)
         if problem:
             typer.echo(f"cannot write results to {out}: {problem}", err=True)
@@ -388,7 +393,7 @@ def _compare_tables(cmp: Comparison, metric: str, years: Sequence[int]) -> list[
             p.add_row(
                 str(y),
                 _interval(cmp.difference(a, b, metric), k, dnum),
-                _median_ratio(cmp.ratio(a, b, metric)[:, k]),
+                _median_ratio(cmp.ratio(a, b, metric)[:, k]) if cmp.has_ratio(metric) else "-",
                 f"{s['p_greater'][k]:.3f} ± {s['se_p_greater'][k]:.3f}",
                 _gain(float(s["efficiency"][k])),
             )
@@ -590,6 +595,9 @@ def attribute_command(
         for line in [*_attribution_notes(result), *result.notes]:
             console.print(escape(line), highlight=False)
     if out is not None:
+        inside = _inside_another_run(out, itself=True)
+        if inside is not None:
+            raise inside
         problem = _unwritable(out)
         if problem:
             typer.echo(f"cannot write results to {out}: {problem}", err=True)

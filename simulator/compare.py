@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine import simulate
+from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.result import VARIANTS
 from simulator.sampling.streams import as_seed
 from simulator.schema import Scenario
@@ -344,6 +345,14 @@ class Comparison:
             out: FloatArray = np.where(x == y, 0.0, x - y)
         return out
 
+    def has_ratio(self, metric: str) -> bool:
+        """Whether A / B means something for ``metric`` in this comparison's variant.
+
+        Not for the signed paired differences that are the ``impact`` of ``idle_h100e``
+        and ``unmet_h100e`` (MODEL.md §7, version 2).
+        """
+        return not (self.variant == "impact" and metric in IMPACT_AS_DIFFERENCE)
+
     def ratio(self, a: str, b: str, metric: str) -> FloatArray:
         """Per-sample ratio A / B [-] (``0/0 = 1``, ``x/0 = inf``), shape ``(n, len(years))``."""
         return impact(self.values[a][metric], self.values[b][metric])
@@ -385,7 +394,7 @@ class Comparison:
         for a, b in self.pairs:
             pair = f"{a} vs {b}"
             diff = {m: _describe(self.difference(a, b, m), probs) for m in chosen}
-            ratio = {m: _describe(self.ratio(a, b, m), probs) for m in chosen}
+            ratio = {m: _describe(self.ratio(a, b, m), probs) for m in chosen if self.has_ratio(m)}
             paired = {m: self.pair_stats(a, b, m) for m in chosen}
             parts.append(_rows(pair, "difference", diff, self.years))
             parts.append(_rows(pair, "ratio", ratio, self.years))

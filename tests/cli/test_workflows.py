@@ -408,3 +408,21 @@ def test_compare_impact_variant_with_difference_metrics(tmp_path: Path) -> None:
     with (out / "compare.csv").open(encoding="utf-8") as fh:
         values = [float(row["value"]) for row in csv.DictReader(fh)]
     assert all(math.isfinite(v) for v in values)
+
+
+def test_no_out_inside_another_run_folder_for_run_and_compare(tmp_path: Path) -> None:
+    # A run folder is replaced whole by its next run: results written inside it would be
+    # lost (and a folder with sub-folders cannot be replaced), so every command refuses it.
+    run_folder = tmp_path / "valid"
+    first = invoke("run", str(VALID), "-n", "200", "--out", str(run_folder))
+    assert first.code == 0, first.err
+    inner = invoke("run", str(VALID), "-n", "200", "--out", str(run_folder / "inner"))
+    assert inner.code == EXIT_USAGE
+    assert "inside the result folder of another run" in inner.err
+    cmp = invoke("compare", str(VALID), str(VALID), "-n", "200", "--out", str(run_folder / "c"))
+    assert cmp.code == EXIT_USAGE
+    assert "inside the result folder of another run" in cmp.err
+    # the run folder itself can be replaced by a new run, and still holds no sub-folder
+    again = invoke("run", str(VALID), "-n", "200", "--out", str(run_folder))
+    assert again.code == 0, again.err
+    assert not [p for p in run_folder.iterdir() if p.is_dir()]

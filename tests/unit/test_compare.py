@@ -229,3 +229,15 @@ def test_infinite_values_difference_and_table() -> None:
     with pytest.raises(KeyError):  # undefined: no row
         t.value("difference", "m", 2024, "p50")
     assert t.value("difference", "m", 2025, "p50") == 1.0
+
+
+def test_no_ratio_of_the_signed_impacts_of_idle_and_unmet() -> None:
+    # v2: the impact of idle_h100e and unmet_h100e is a paired difference (either sign);
+    # a ratio of two such differences means nothing, so compare reports none.
+    sc = load_scenario(Path(__file__).parents[2] / "scenarios" / "deepseek.yaml")
+    cmp = compare([Entry("a", sc), Entry("b", sc)], samples=300, rng=1, variant="impact")
+    assert not cmp.has_ratio("idle_h100e")
+    assert cmp.has_ratio("hbm_gb")
+    table = cmp.table(["idle_h100e", "hbm_gb"])
+    ratio_metrics = {m for v, m in zip(table.variants, table.metrics, strict=True) if v == "ratio"}
+    assert ratio_metrics == {"hbm_gb"}
