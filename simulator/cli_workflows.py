@@ -17,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
+import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -178,6 +180,49 @@ def _unwritable(directory: Path) -> str:
     return ""
 
 
+_COMPARE_OUTPUTS = re.compile(r"compare\.(csv|json)|(compare|difference)_.*\.png")
+"""Names ``compare --out`` writes: a rerun replaces them all, and keeps any other file."""
+
+_ATTRIBUTION_OUTPUTS = re.compile(r"attribution\.(csv|json)|waterfall\.png")
+"""Names ``attribute --out`` writes."""
+
+
+def _publish(out: Path, write: Callable[[Path], int], ours: re.Pattern[str]) -> int:
+    """Write a command's files into a staging folder, then make it ``out`` in one step.
+
+    As ``run --out`` (issue 11): a kill at any moment leaves ``out`` as the previous
+    complete result or the new one; the previous result's files (those matching ``ours``)
+    are not mixed with the new ones, and any other file in ``out`` is kept. Staging folders
+    of dead runs next to ``out`` are removed first. Returns what ``write`` returns.
+    """
+    from simulator.report._atomic import (
+        make_stage,
+        publish_folder,
+        remove_stale_stages,
+    )
+
+    target = out.absolute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_stages(target.parent)
+        stage = make_stage(target.parent)
+        try:
+            n_files = write(stage)
+            keep = (
+                [p.name for p in target.iterdir() if not ours.fullmatch(p.name)]
+                if target.is_dir()
+                else []
+            )
+            publish_folder(stage, target, keep)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    except OSError as exc:
+        typer.echo(f"cannot write results to {out}: {exc}", err=True)
+        raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+    return n_files
+
+
 def _write_text(path: Path, text: str) -> None:
     from simulator.report._atomic import atomic_write
 
@@ -307,17 +352,18 @@ def compare_command(
         for line in _compare_notes(cmp, metrics, years):
             console.print(escape(line), highlight=False)
     if out is not None and table is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            _write_text(out / "compare.csv", table.to_csv_string())
+        shown = [m for m in metrics if m in cmp.metrics]
+
+        def write_compare(folder: Path) -> int:
+            _write_text(folder / "compare.csv", table.to_csv_string())
             _write_text(
-                out / "compare.json", json_text(_compare_payload(cmp, table.to_records())) + "\n"
+                folder / "compare.json",
+                json_text(_compare_payload(cmp, table.to_records())) + "\n",
             )
-            written = write_comparison_charts(cmp, out, [m for m in metrics if m in cmp.metrics])
-        except OSError as exc:
-            typer.echo(f"cannot write results to {out}: {exc}", err=True)
-            raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
-        err.print(f"wrote {len(written) + 2} files to {out}")
+            return len(write_comparison_charts(cmp, folder, shown)) + 2
+
+        n_files = _publish(out, write_compare, _COMPARE_OUTPUTS)
+        err.print(f"wrote {n_files} files to {out}")
 
 
 def _compare_payload(cmp: Comparison, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -602,15 +648,15 @@ def attribute_command(
         if problem:
             typer.echo(f"cannot write results to {out}: {problem}", err=True)
             raise typer.Exit(code=EXIT_OUTPUT_ERROR)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            _write_text(out / "attribution.csv", _attribution_csv(result))
-            _write_text(out / "attribution.json", json_text(payload) + "\n")
-            write_waterfall(result, out / "waterfall.png")
-        except OSError as exc:
-            typer.echo(f"cannot write results to {out}: {exc}", err=True)
-            raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
-        err.print(f"wrote 3 files to {out}")
+
+        def write_attribution(folder: Path) -> int:
+            _write_text(folder / "attribution.csv", _attribution_csv(result))
+            _write_text(folder / "attribution.json", json_text(payload) + "\n")
+            write_waterfall(result, folder / "waterfall.png")
+            return 3
+
+        n_files = _publish(out, write_attribution, _ATTRIBUTION_OUTPUTS)
+        err.print(f"wrote {n_files} files to {out}")
 
 
 def _attribution_payload(r: Attribution) -> dict[str, Any]:

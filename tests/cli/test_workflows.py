@@ -426,3 +426,19 @@ def test_no_out_inside_another_run_folder_for_run_and_compare(tmp_path: Path) ->
     again = invoke("run", str(VALID), "-n", "200", "--out", str(run_folder))
     assert again.code == 0, again.err
     assert not [p for p in run_folder.iterdir() if p.is_dir()]
+
+
+def test_compare_out_is_replaced_whole_and_keeps_the_user_s_files(tmp_path: Path) -> None:
+    b = scenario(tmp_path, "b", "chips:\n  pue: 1.5\n")
+    out = tmp_path / "cmp"
+    first = invoke("compare", str(VALID), str(b), "-n", "300", "-m", "power_w", "--out", str(out))
+    assert first.code == 0, first.err
+    assert (out / "compare_power_w.png").exists()
+    (out / "my-notes.txt").write_text("mine", encoding="utf-8")
+    second = invoke("compare", str(VALID), str(b), "-n", "300", "-m", "hbm_gb", "--out", str(out))
+    assert second.code == 0, second.err
+    names = {p.name for p in out.iterdir()}
+    assert "compare_hbm_gb.png" in names
+    assert not any("power_w" in n for n in names), names  # nothing of the first run is left
+    assert (out / "my-notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jevons-")]
