@@ -32,12 +32,14 @@ HEADLINE_METRICS: tuple[str, ...] = (
 )
 """Metrics shown by default in :func:`headline_table`, those present in the result."""
 
-_HEADLINE_OFFSETS: tuple[int, ...] = (0, 1, 3, 6)
-"""Years after the base year shown by default, besides the end year. [year]"""
+_HEADLINE_OFFSETS: tuple[int, ...] = (0, 1, 2, 3, 6)
+"""Years after the base year shown by default, besides the end year: the first three
+projection years, where a shock's dip, a glut of orders placed on the trend and the
+rebound show (MODEL.md §2, §4), then +6. [year]"""
 
 
 def default_years(years: Sequence[int]) -> tuple[int, ...]:
-    """Years a headline table shows: base year, +1, +3, +6 and the end year, when present.
+    """Years a headline table shows: base year, +1, +2, +3, +6 and the end year, when present.
 
     Parameters
     ----------

@@ -102,9 +102,9 @@ def test_headline_table_renders_units_and_values(result, summary):
     assert "deepseek-shock" in text
     assert "Accelerator shipments [M units]" in text
     assert "HBM shipped [EB]" in text
-    for year in (2024, 2025, 2027, 2030, 2032):
+    for year in (2024, 2025, 2026, 2027, 2030, 2032):
         assert str(year) in text
-    assert "2026" not in text  # not a default headline year
+    assert "2028" not in text  # not a default headline year
     p50 = summary.value("with_shocks", "shipments_units", 2030, "p50")
     assert format_number(p50, display_unit("shipments_units")) in text
     # metrics absent from the result are skipped by default
@@ -121,7 +121,8 @@ def test_headline_table_explicit_choices(result, summary):
 
 
 def test_default_years():
-    assert tables.default_years(YEARS) == (2024, 2025, 2027, 2030, 2032)
+    # the first three projection years (dip, glut, rebound), then +6 and the end year
+    assert tables.default_years(YEARS) == (2024, 2025, 2026, 2027, 2030, 2032)
     assert tables.default_years((2024, 2025)) == (2024, 2025)
     assert tables.default_years(()) == ()
 
