@@ -18,7 +18,6 @@ import dataclasses
 import math
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -195,18 +194,11 @@ def _publish(out: Path, write: Callable[[Path], int], ours: re.Pattern[str]) -> 
     are not mixed with the new ones, and any other file in ``out`` is kept. Staging folders
     of dead runs next to ``out`` are removed first. Returns what ``write`` returns.
     """
-    from simulator.report._atomic import (
-        make_stage,
-        publish_folder,
-        remove_stale_stages,
-    )
+    from simulator.report._atomic import publish_folder, staging_folder
 
     target = out.absolute()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_stages(target.parent)
-        stage = make_stage(target.parent)
-        try:
+        with staging_folder(target) as stage:
             n_files = write(stage)
             keep = (
                 [p.name for p in target.iterdir() if not ours.fullmatch(p.name)]
@@ -214,9 +206,6 @@ def _publish(out: Path, write: Callable[[Path], int], ours: re.Pattern[str]) -> 
                 else []
             )
             publish_folder(stage, target, keep)
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
     except OSError as exc:
         typer.echo(f"cannot write results to {out}: {exc}", err=True)
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None

@@ -20,7 +20,7 @@ import socket
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -35,6 +35,7 @@ __all__ = [
     "process_start",
     "publish_folder",
     "remove_stale_stages",
+    "staging_folder",
     "stale_stages",
 ]
 
@@ -428,3 +429,22 @@ def publish_folder(stage: Path, target: Path, keep: Iterable[str] = ()) -> None:
     kill_point(4)
     shutil.rmtree(old, ignore_errors=True)
     kill_point(5)
+
+
+@contextlib.contextmanager
+def staging_folder(target: Path) -> Iterator[Path]:
+    """A fresh staging folder next to ``target``, removed again if the block fails.
+
+    Creates ``target``'s parent, removes the staging folders of dead runs there
+    (:func:`remove_stale_stages`) and yields a new one (:func:`make_stage`); the block
+    writes into it and ends with :func:`publish_folder`. On any exception the staging
+    folder is deleted and the exception propagates, so ``target`` is left as it was.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_stages(target.parent)
+    stage = make_stage(target.parent)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise

@@ -27,12 +27,7 @@ from typing import Any
 import numpy as np
 
 from simulator.metrics import IMPACT_AS_DIFFERENCE
-from simulator.report._atomic import (
-    kill_point,
-    make_stage,
-    publish_folder,
-    remove_stale_stages,
-)
+from simulator.report._atomic import kill_point, publish_folder, staging_folder
 from simulator.report.charts import write_charts
 from simulator.result import VARIANTS, RunSummary, SimulationResult
 from simulator.summary import COLUMNS, QuestionAnswer, SummaryTable
@@ -316,7 +311,6 @@ def write_outputs(
     target = Path(directory).absolute()
     if target.is_symlink():  # replace the folder the link points to, keep the link
         target = Path(os.path.realpath(target))
-    stage: Path | None = None
     try:
         if target.exists() and not target.is_dir():
             msg = f"{target} exists and is not a folder"
@@ -325,39 +319,51 @@ def write_outputs(
         if problem:
             msg = f"cannot replace {target}: {problem}"
             raise IsADirectoryError(msg)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_stages(target.parent)
-        stage = make_stage(target.parent)
-        streamed = save_samples and isinstance(result, RunSummary)
-        if streamed:  # already on disk next to the target: moved in before anything else
-            _write_samples(stage / SAMPLES_NAME, result)
-        kill_point(1)
-
-        files: list[Path] = []
-        _write_summary_csv(stage / SUMMARY_CSV_NAME, summary)
-        files.append(stage / SUMMARY_CSV_NAME)
-        kill_point(2)
-        _write_summary_json(stage / SUMMARY_JSON_NAME, result, summary, answers)
-        files.append(stage / SUMMARY_JSON_NAME)
-        if save_samples:
-            if not streamed:
-                _write_samples(stage / SAMPLES_NAME, result)
-            files.append(stage / SAMPLES_NAME)
-        files.extend(write_charts(result, stage))
-        _write_manifest(stage / MANIFEST_NAME, result, files, extra)
-        files.append(stage / MANIFEST_NAME)
-        kill_point(3)
-
-        names = [f.name for f in files]
-        publish_folder(stage, target, keep=_own_files(target, names))
+        with staging_folder(target) as stage:
+            names = _write_and_publish(
+                result, summary, answers, stage, target, save_samples, extra
+            )
     except BaseException as exc:
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
         if isinstance(exc, Exception) and not isinstance(exc, MemoryError):
             msg = f"could not write outputs to {target}: {exc}"
             raise OSError(msg) from exc
         raise
     return [target / name for name in names]
+
+
+def _write_and_publish(
+    result: SimulationResult | RunSummary,
+    summary: SummaryTable,
+    answers: Sequence[QuestionAnswer],
+    stage: Path,
+    target: Path,
+    save_samples: bool,
+    extra: dict[str, Any],
+) -> list[str]:
+    """Write a run's files into ``stage``, then publish it as ``target``; the file names."""
+    streamed = save_samples and isinstance(result, RunSummary)
+    if streamed:  # already on disk next to the target: moved in before anything else
+        _write_samples(stage / SAMPLES_NAME, result)
+    kill_point(1)
+
+    files: list[Path] = []
+    _write_summary_csv(stage / SUMMARY_CSV_NAME, summary)
+    files.append(stage / SUMMARY_CSV_NAME)
+    kill_point(2)
+    _write_summary_json(stage / SUMMARY_JSON_NAME, result, summary, answers)
+    files.append(stage / SUMMARY_JSON_NAME)
+    if save_samples:
+        if not streamed:
+            _write_samples(stage / SAMPLES_NAME, result)
+        files.append(stage / SAMPLES_NAME)
+    files.extend(write_charts(result, stage))
+    _write_manifest(stage / MANIFEST_NAME, result, files, extra)
+    files.append(stage / MANIFEST_NAME)
+    kill_point(3)
+
+    names = [f.name for f in files]
+    publish_folder(stage, target, keep=_own_files(target, names))
+    return names
 
 
 def _own_files(target: Path, names: Sequence[str]) -> list[str]:
