@@ -19,6 +19,7 @@ for ``n`` samples are a prefix of those for ``n + m``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,6 +45,8 @@ __all__ = [
     "ppf",
     "stable_hash",
     "stream",
+    "uncertain_names",
+    "values_from_uniforms",
 ]
 
 
@@ -78,17 +81,58 @@ def draw_block(
     >>> draws["fleet.median_life"].shape  # doctest: +SKIP
     (16384,)
     """
-    scalars = dict(scenario.scalars())
-    uncertain = [name for name, dist in scalars.items() if not isinstance(dist, Fixed)]
+    uncertain = uncertain_names(scenario)
     uniforms = block_uniforms(scenario.sampling.method, seed, uncertain, block, block_size)
     pairs = scenario.active_correlations()
     if pairs:
         uniforms = correlate(uniforms, pairs)
+    return values_from_uniforms(scenario, uniforms, block_size)
+
+
+def uncertain_names(scenario: Scenario) -> list[str]:
+    """Dotted paths of the scenario's uncertain scalar parameters, in ``scalars()`` order.
+
+    These are the parameters that get uniforms (every scalar whose distribution is not
+    ``fixed``, path sub-scalars included); the others are constants.
+    """
+    return [name for name, dist in scenario.scalars() if not isinstance(dist, Fixed)]
+
+
+def values_from_uniforms(
+    scenario: Scenario, uniforms: Mapping[str, npt.ArrayLike], size: int
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Every scalar parameter's values from given uniforms of its uncertain ones.
+
+    Step 3 of :func:`draw_block` on its own, for designs made elsewhere (a sensitivity
+    design, a test): inverse CDFs of the uncertain parameters, constant arrays for the
+    fixed ones, and the domain truncation of MODEL.md §6.
+
+    Parameters
+    ----------
+    scenario : simulator.schema.Scenario
+        The validated scenario.
+    uniforms : mapping of str to array_like
+        Every name of :func:`uncertain_names` to values strictly inside ``(0, 1)``, each of
+        shape ``(size,)``. [-]
+    size : int
+        Number of samples.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        As :func:`draw_block`: every dotted path of ``scenario.scalars()`` to an array of
+        shape ``(size,)`` in the parameter's unit, in ``scalars()`` order.
+
+    Raises
+    ------
+    KeyError
+        If an uncertain parameter has no uniforms.
+    """
     domains = {name: domain for name, _, domain in scenario.parameters()}
     out: dict[str, npt.NDArray[np.float64]] = {}
-    for name, dist in scalars.items():
+    for name, dist in scenario.scalars():
         if isinstance(dist, Fixed):
-            out[name] = np.full(block_size, dist.value, dtype=np.float64)
+            out[name] = np.full(size, dist.value, dtype=np.float64)
         elif dist.truncatable and not domains[name].contains(*dist.support()):
             # Unbounded tails beyond the parameter's domain: truncate (MODEL.md §6, docs).
             dom = domains[name]
