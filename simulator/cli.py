@@ -257,8 +257,8 @@ def run(
         typer.Option(
             "--save-samples",
             help="Also write samples.npz into the --out folder (needs --out): every "
-            "per-sample path, streamed to disk block by block (8 bytes x samples x years "
-            "per array).",
+            "per-sample path and every uncertain input's draw (inputs/<parameter path>), "
+            "streamed to disk block by block (8 bytes x samples x years per array).",
         ),
     ] = False,
     as_json: Annotated[

@@ -39,8 +39,8 @@ from simulator.model.inputs import (
     SegmentInputs,
     ShockInputs,
 )
-from simulator.result import RunSummary, SimulationResult
-from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
+from simulator.result import INPUTS_PREFIX, RunSummary, SimulationResult
+from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values, uncertain_names
 from simulator.schema import Scenario
 from simulator.schema.scenario import Adoption
 from simulator.sketch import RELATIVE_ERROR
@@ -133,12 +133,15 @@ def simulate(
         v: {m: np.empty((total, len(years))) for m in names}
         for v in ("with_shocks", "counterfactual", "impact")
     }
+    drawn = {name: np.empty(total) for name in uncertain_names(scenario)}
     done = 0
 
     def run_block(i: int) -> int:
         rows = slice(int(offsets[i]), int(offsets[i + 1]))
         draws = draw_block(scenario, seed, todo[i], block_size=block_size)
         draws = {k: v[: sizes[i]] for k, v in draws.items()}
+        for name, values in drawn.items():
+            values[rows] = draws[name]
         inputs = build_inputs(scenario, draws, xp=xp)
         # Overflow is reported by _check_finite below, with where it happened.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -177,6 +180,7 @@ def simulate(
         impact=out["impact"],
         timings={"simulate_s": time.perf_counter() - t0},
         versions=package_versions(),
+        inputs=drawn,
     )
 
 
@@ -544,8 +548,9 @@ def simulate_summary(
         :data:`EXACT_BUDGET_BYTES` and a quarter of the memory available. 0 always streams.
     save_samples : path, optional
         Also write every per-sample path to this ``.npz`` file (keys
-        ``"<variant>/<metric>"`` and ``"years"``, as ``samples.npz``), streamed block by
-        block through temporary ``.npy`` files next to it, then renamed into place.
+        ``"<variant>/<metric>"``, ``"inputs/<parameter path>"`` and ``"years"``, as
+        ``samples.npz``), streamed block by block through temporary ``.npy`` files next
+        to it, then renamed into place.
 
     Returns
     -------
@@ -581,22 +586,26 @@ def simulate_summary(
         kept = {v: {m: np.empty((total, len(years))) for m in names} for v in ("w", "c")}
 
     def work(i: int) -> tuple[int, Any]:
-        a, b = _compute_block(plan, i, xp, clock)
+        a, b, drawn = _compute_block(plan, i, xp, clock)
         rows = slice(int(plan.offsets[i]), int(plan.offsets[i + 1]))
         if exact:
             for m in names:
                 kept["w"][m][rows] = a[m]
                 kept["c"][m][rows] = b[m]
-            return plan.sizes[i], (a, b) if save_samples is not None else None
+            return plan.sizes[i], (a, b, drawn) if save_samples is not None else None
         ws = getattr(local, "workspace", None)
         if ws is None:
             ws = local.workspace = Workspace()
         started = time.perf_counter()
         part = StreamingSummary.of_block(a, b, questions, ws)
         clock.add("summarize_s", time.perf_counter() - started)
-        return plan.sizes[i], (part, (a, b) if save_samples is not None else None)
+        return plan.sizes[i], (part, (a, b, drawn) if save_samples is not None else None)
 
-    writer = _SamplesWriter(save_samples, names, years, total) if save_samples else None
+    writer = (
+        _SamplesWriter(save_samples, names, years, total, uncertain_names(scenario))
+        if save_samples
+        else None
+    )
     merged = StreamingSummary(0, {}, {})
     done = 0
     try:
@@ -665,6 +674,8 @@ class _Plan:
     offsets: NDArray[np.int64]
     total: int
     names: tuple[str, ...]
+    uncertain: tuple[str, ...]
+    """Dotted paths of the uncertain scalar parameters (:func:`uncertain_names`)."""
 
 
 def _plan(
@@ -699,7 +710,17 @@ def _plan(
     sizes = [min(block_size, n - b * block_size) for b in todo]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     names = metric_names([s.name for s in scenario.demand.segments])
-    return _Plan(scenario, seed, block_size, todo, sizes, offsets, int(offsets[-1]), names)
+    return _Plan(
+        scenario,
+        seed,
+        block_size,
+        todo,
+        sizes,
+        offsets,
+        int(offsets[-1]),
+        names,
+        tuple(uncertain_names(scenario)),
+    )
 
 
 class _Clock:
@@ -716,12 +737,19 @@ class _Clock:
 
 def _compute_block(
     plan: _Plan, i: int, xp: Any, clock: _Clock
-) -> tuple[dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]:
-    """Both variants of block ``plan.todo[i]``, checked finite, as NumPy arrays."""
+) -> tuple[
+    dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]
+]:
+    """Both variants of block ``plan.todo[i]``, checked finite, as NumPy arrays.
+
+    The third item holds the block's draws of the uncertain parameters
+    (:attr:`_Plan.uncertain`), as the model used them.
+    """
     scenario, years = plan.scenario, plan.scenario.years.all
     t0 = time.perf_counter()
     draws = draw_block(scenario, plan.seed, plan.todo[i], block_size=plan.block_size)
     draws = {k: v[: plan.sizes[i]] for k, v in draws.items()}
+    drawn = {name: draws[name] for name in plan.uncertain}
     inputs = build_inputs(scenario, draws, xp=xp)
     t1 = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -735,7 +763,7 @@ def _compute_block(
         _check_finite(m, b[m], "without the shocks", years, first, inputs)
     clock.add("sampling_s", t1 - t0)
     clock.add("model_s", time.perf_counter() - t1)
-    return a, b
+    return a, b, drawn
 
 
 def _ordered(work: Callable[[int], Any], count: int, workers: int) -> Iterator[Any]:
@@ -841,7 +869,11 @@ def _answers_exact(
 
 
 class _SamplesWriter:
-    """Stream per-sample paths into an ``.npz`` through one temporary ``.npy`` per array."""
+    """Stream per-sample paths into an ``.npz`` through one temporary ``.npy`` per array.
+
+    Keys ``"<variant>/<metric>"`` (shape ``(n, T + 1)``), ``"inputs/<parameter path>"``
+    (shape ``(n,)``) and ``"years"``.
+    """
 
     def __init__(
         self,
@@ -849,6 +881,7 @@ class _SamplesWriter:
         names: Sequence[str],
         years: Sequence[int],
         total: int,
+        inputs: Sequence[str] = (),
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -863,10 +896,24 @@ class _SamplesWriter:
             fh = (self.tmp / f"{i}.npy").open("wb")
             np.lib.format.write_array_header_2_0(fh, header)
             self.files[key] = fh
+        column = {"descr": "<f8", "fortran_order": False, "shape": (total,)}
+        for name in inputs:
+            key = f"{INPUTS_PREFIX}{name}"
+            fh = (self.tmp / f"{len(self.keys)}.npy").open("wb")
+            np.lib.format.write_array_header_2_0(fh, column)
+            self.keys.append(key)
+            self.files[key] = fh
 
     def add(
-        self, w: Mapping[str, NDArray[np.float64]], c: Mapping[str, NDArray[np.float64]]
+        self,
+        w: Mapping[str, NDArray[np.float64]],
+        c: Mapping[str, NDArray[np.float64]],
+        drawn: Mapping[str, NDArray[np.float64]] | None = None,
     ) -> None:
+        for name, values in (drawn or {}).items():
+            key = f"{INPUTS_PREFIX}{name}"
+            if key in self.files:
+                self.files[key].write(np.ascontiguousarray(values, dtype=np.float64).tobytes())
         for m, a in w.items():
             self.files[f"with_shocks/{m}"].write(np.ascontiguousarray(a).tobytes())
             self.files[f"counterfactual/{m}"].write(np.ascontiguousarray(c[m]).tobytes())

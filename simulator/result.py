@@ -15,6 +15,9 @@ from simulator.summary import QuestionAnswer, SummaryTable
 VARIANTS: tuple[str, ...] = ("with_shocks", "counterfactual", "impact")
 """Variant names (MODEL.md §9): with the shocks, without them, and their ratio."""
 
+INPUTS_PREFIX = "inputs/"
+"""Key prefix of the input draws in a samples file: ``"inputs/<parameter path>"``."""
+
 
 @dataclass(frozen=True)
 class SimulationResult:
@@ -45,6 +48,13 @@ class SimulationResult:
         Wall-clock seconds spent in each stage.
     versions : dict of str to str
         Versions of jevons, numpy and scipy that produced the result.
+    inputs : dict of str to ndarray, shape (n,)
+        The per-sample draw of every uncertain scalar parameter, keyed by its dotted
+        scenario path (``demand.segments.chat.elasticity.long``,
+        ``fleet.supply_cap.anchors.2027``, ...; see
+        :func:`simulator.sampling.uncertain_names`), in the parameter's unit: the value the
+        model used (after correlation and any domain truncation), row ``i`` belonging to
+        sample ``i`` of every metric. Fixed parameters are not repeated here.
     """
 
     scenario_name: str
@@ -59,6 +69,7 @@ class SimulationResult:
     impact: Mapping[str, NDArray[np.float64]]
     timings: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
+    inputs: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
 
     @property
     def metrics(self) -> tuple[str, ...]:

@@ -4,8 +4,9 @@ Layout of the output folder (flat):
 
 - ``summary.csv``: the tidy table of MODEL.md §9, canonical units;
 - ``summary.json``: the same records, the answers to the scenario's questions and metadata;
-- ``samples.npz`` (optional): every per-sample array, keyed ``"<variant>/<metric>"``, plus
-  ``"years"``;
+- ``samples.npz`` (optional): every per-sample array, keyed ``"<variant>/<metric>"``
+  (shape ``(n, T + 1)``), the draws of the uncertain inputs, keyed ``"inputs/<parameter
+  path>"`` (shape ``(n,)``), and ``"years"``;
 - ``impact.png`` (when the shocks change something), ``<metric>.png`` and
   ``compute_by_kind.png``: charts (:mod:`simulator.report.charts`);
 - ``manifest.json``: the resolved scenario, seed, sampling, versions, timings and the sha256
@@ -29,7 +30,7 @@ import numpy as np
 from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.report._atomic import kill_point, publish_folder, staging_folder
 from simulator.report.charts import write_charts
-from simulator.result import VARIANTS, RunSummary, SimulationResult
+from simulator.result import INPUTS_PREFIX, VARIANTS, RunSummary, SimulationResult
 from simulator.summary import COLUMNS, QuestionAnswer, SummaryTable
 
 __all__ = [
@@ -201,6 +202,8 @@ def _write_samples(path: Path, result: SimulationResult | RunSummary) -> None:
     for variant in VARIANTS:
         for metric, values in result.variant(variant).items():
             arrays[f"{variant}/{metric}"] = np.asarray(values)
+    for name, values in result.inputs.items():
+        arrays[f"{INPUTS_PREFIX}{name}"] = np.asarray(values)
     with path.open("wb") as fh:
         np.savez(fh, **arrays)
 

@@ -62,5 +62,7 @@ def test_save_samples_of_a_streamed_run_equals_simulate(tmp_path: Path) -> None:
         for variant in ("with_shocks", "counterfactual", "impact"):
             for m in result.metrics:
                 np.testing.assert_array_equal(npz[f"{variant}/{m}"], result.variant(variant)[m])
+        for name, values in result.inputs.items():
+            np.testing.assert_array_equal(npz[f"inputs/{name}"], values)
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".jevons")]
     assert leftovers == []

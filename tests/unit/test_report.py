@@ -53,6 +53,7 @@ def result() -> SimulationResult:
         impact={k: impact(with_shocks[k], counterfactual[k]) for k in with_shocks},
         timings={"sample": 0.01, "model": 0.02},
         versions={"jevons": "0.1.0", "numpy": np.__version__},
+        inputs={"shocks.deepseek.magnitude": rng.lognormal(2.5, 0.4, size=n)},
     )
 
 
@@ -177,10 +178,15 @@ def test_write_outputs(result, summary, answers, tmp_path):
     with np.load(out / "samples.npz") as npz:
         keys = set(npz.files)
         np.testing.assert_array_equal(npz["with_shocks/hbm_gb"], result.with_shocks["hbm_gb"])
+        np.testing.assert_array_equal(
+            npz["inputs/shocks.deepseek.magnitude"], result.inputs["shocks.deepseek.magnitude"]
+        )
     expected_keys = {
         f"{v}/{m}" for v in ("with_shocks", "counterfactual", "impact") for m in result.metrics
     }
-    assert keys == expected_keys | {"years"}
+    expected_inputs = {f"inputs/{name}" for name in result.inputs}
+    assert "inputs/shocks.deepseek.magnitude" in expected_inputs
+    assert keys == expected_keys | expected_inputs | {"years"}
 
     for path in paths:
         if path.suffix == ".png":

@@ -185,6 +185,10 @@ def test_save_samples_streams_the_same_arrays_as_simulate(deepseek, tmp_path) ->
         for variant in ("with_shocks", "counterfactual", "impact"):
             for m in result.metrics:
                 np.testing.assert_array_equal(npz[f"{variant}/{m}"], result.variant(variant)[m])
+        inputs = {k.removeprefix("inputs/") for k in npz.files if k.startswith("inputs/")}
+        assert inputs == set(result.inputs)
+        for name, values in result.inputs.items():
+            np.testing.assert_array_equal(npz[f"inputs/{name}"], values)
 
 
 def test_run_summary_has_no_samples(deepseek) -> None:
