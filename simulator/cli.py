@@ -571,6 +571,7 @@ class _LazyProgress:
 
 # The workflow commands (compare, attribute, batch) register themselves on `app`.
 from simulator import cli_workflows  # noqa: F401
+from simulator import cli_sensitivity  # noqa: F401
 
 
 def main() -> None:
