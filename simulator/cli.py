@@ -569,9 +569,12 @@ class _LazyProgress:
             self.bar.stop()
 
 
-# The workflow commands (compare, attribute, batch) register themselves on `app`.
-from simulator import cli_workflows  # noqa: F401
-from simulator import cli_sensitivity  # noqa: F401
+# The workflow commands (compare, attribute, batch) and sensitivity register themselves on
+# `app`.
+from simulator import (
+    cli_sensitivity,  # noqa: F401
+    cli_workflows,  # noqa: F401
+)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from simulator.cli import SetOption, _clean_errors, _fail, _inside_another_run, _LazyProgress, app
-from simulator.cli_workflows import _publish, _unwritable, _usage, _write_text
+from simulator.cli_workflows import _publish, _unwritable, _usage
 from simulator.errors import EXIT_OUTPUT_ERROR, EXIT_SCENARIO_ERROR, ScenarioError
 
 if TYPE_CHECKING:
@@ -151,9 +151,7 @@ def sensitivity_command(
     overrides: SetOption = None,
     top: Annotated[
         int,
-        typer.Option(
-            "--top", "-k", min=1, max=1000, help="Inputs shown per table and tornado."
-        ),
+        typer.Option("--top", "-k", min=1, max=1000, help="Inputs shown per table and tornado."),
     ] = 10,
     out: Annotated[
         Path | None,
@@ -178,9 +176,7 @@ def sensitivity_command(
             show_default=False,
         ),
     ] = None,
-    workers: Annotated[
-        int, typer.Option(min=1, max=256, help="Threads for the simulation.")
-    ] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Threads for the simulation.")] = 1,
 ) -> None:
     """Rank which uncertain assumptions drive each metric in each year.
 
@@ -195,10 +191,11 @@ def sensitivity_command(
     """
     # ---- sobol: the ONE place that knows whether this build has it -------------------
     if method is SensitivityMethod.sobol:
-        raise _error(
+        msg = (
             "--method sobol: not available in this build (the Sobol analysis module is "
             "not installed); use --method rank"
         )
+        raise _error(msg)
     # -------------------------------------------------------------------------------------
     from rich.console import Console
     from rich.markup import escape
@@ -234,15 +231,17 @@ def sensitivity_command(
     unknown = [m for m in metrics if m not in metric_list]
     if unknown or not metrics:
         what = f"--metric {unknown[0]}: not a metric of this run" if unknown else "no metric"
-        raise _error(f"{what}; available: {', '.join(metric_list)}")
+        msg_0 = f"{what}; available: {', '.join(metric_list)}"
+        raise _error(msg_0)
     projection = years_all[1:]
     years = list(year or projection[:DEFAULT_YEARS])
     bad = [y for y in years if y not in years_all]
     if bad:
-        raise _error(
+        msg_0 = (
             f"--year {bad[0]}: not a year of this run; available: "
             f"{years_all[0]}-{years_all[-1]} (projection from {years_all[1]})"
         )
+        raise _error(msg_0)
     inside = _inside_another_run(target, itself=True)
     if inside is not None:
         raise inside
@@ -280,7 +279,8 @@ def sensitivity_command(
                         variant=variant,
                     )
     except SensitivityError as exc:
-        raise _error(f"{data.meta.get('scenario', 'run')}: {exc}") from None
+        msg_0 = f"{data.meta.get('scenario', 'run')}: {exc}"
+        raise _error(msg_0) from None
 
     console = Console()
     for m in metrics:
@@ -344,27 +344,30 @@ def _simulate(
 
     names = uncertain_names(sc)
     if not names:
-        raise _error(
+        msg = (
             f"{path}: the scenario has no uncertain parameters (every value is fixed), so "
             "no assumption can drive its results; write some as distributions"
         )
+        raise _error(msg)
     n = samples if samples is not None else min(sc.sampling.samples, DEFAULT_SAMPLES)
     if n < MIN_SAMPLES:
-        raise _error(
+        msg = (
             f"-n {n}: too few samples for rank sensitivity; need at least {MIN_SAMPLES} "
             "(ten per decile of each input)"
         )
+        raise _error(msg)
     n_years = len(sc.years.all)
     # the per-sample results of every metric (both variants and the impact), then the
     # analysis: ranks, sort orders and sorted copies of the outputs, per input
     need = RESULT_BYTES_OVERHEAD * n * n_metrics * 3 * n_years * 8 + 4 * n * len(names) * 8
     have = _memory.available_memory()
     if have is not None and need > have:
-        raise _error(
+        msg = (
             f"{path}: {n:,} samples need about {need / 1e9:.1f} GB in memory, more than the "
             f"{have / 1e9:.1f} GB available; use fewer samples (-n): rank sensitivity "
             "converges fast (10,000 samples give Spearman coefficients within about +-0.02)"
         )
+        raise _error(msg)
     if seed is None and sc.sampling.seed is None:
         seed = as_seed(None)
         err.print(f"seed: {seed} (pass --seed {seed} to repeat this analysis)")
@@ -372,7 +375,8 @@ def _simulate(
         with _LazyProgress(err) as bar:
             result = simulate(sc, n, rng=seed, workers=workers, progress=bar.update)
     except SimulationError as exc:
-        raise _error(f"{path}: {exc}") from None
+        msg = f"{path}: {exc}"
+        raise _error(msg) from None
     return _Run(
         inputs=result.inputs,
         variants={v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
@@ -402,7 +406,8 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
         with np.load(path) as npz:
             keys = list(npz.files)
             if "years" not in keys:
-                raise _error(f"{path}: not a jevons samples file (it has no 'years' array)")
+                msg = f"{path}: not a jevons samples file (it has no 'years' array)"
+                raise _error(msg)
             years = tuple(int(y) for y in npz["years"])
             inputs = {
                 k.removeprefix(INPUTS_PREFIX): np.asarray(npz[k], dtype=np.float64)
@@ -410,19 +415,22 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
                 if k.startswith(INPUTS_PREFIX)
             }
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise _error(f"{path}: cannot read the samples file: {exc}") from None
+        msg = f"{path}: cannot read the samples file: {exc}"
+        raise _error(msg) from None
     for k in keys:
         v, sep, m = k.partition("/")
         if sep and not k.startswith(INPUTS_PREFIX):
             available.setdefault(v, []).append(m)
     if not inputs:
-        raise _error(
+        msg = (
             f"{path}: holds no input draws (inputs/<parameter path>): it was written before "
             "jevons kept them, or its scenario has no uncertain parameters; rerun "
             "`jevons run FILE --out DIR --save-samples`"
         )
+        raise _error(msg)
     if len(years) < 2:
-        raise _error(f"{path}: not a jevons samples file (fewer than two years)")
+        msg = f"{path}: not a jevons samples file (fewer than two years)"
+        raise _error(msg)
     meta: dict[str, Any] = {"scenario": path.parent.name}
     manifest = path.parent / "manifest.json"
     try:
@@ -450,7 +458,8 @@ def _with_paths(run: _Run, path: Path, variant: str, metrics: Sequence[str]) -> 
         with np.load(path) as npz:
             paths = {m: np.asarray(npz[f"{variant}/{m}"], dtype=np.float64) for m in metrics}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise _error(f"{path}: cannot read the samples file: {exc}") from None
+        msg = f"{path}: cannot read the samples file: {exc}"
+        raise _error(msg) from None
     return dataclasses.replace(run, variants={variant: paths})
 
 
@@ -493,9 +502,7 @@ def _ranked_table(table: SensitivityTable, metric: str, year: int, top: int) -> 
     return t
 
 
-def _notes(
-    table: SensitivityTable, k: int, top: int, shown: set[tuple[str, int]]
-) -> list[str]:
+def _notes(table: SensitivityTable, k: int, top: int, shown: set[tuple[str, int]]) -> list[str]:
     lines = []
     if k > top:
         lines.append(f"{k - top} more inputs per table in {CSV_NAME} (--top {k} shows all).")

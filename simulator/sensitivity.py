@@ -253,10 +253,11 @@ def _rank_regression(
     deficient design) share their effect as the minimum-norm solution does.
     """
     n = xs.shape[0]
-    coef, *_ = np.linalg.lstsq(xs, ys, rcond=None)  # (k, m)
+    solution = np.linalg.lstsq(xs, ys, rcond=None)
+    coef: NDArray[np.float64] = np.asarray(solution[0], dtype=np.float64)  # (k, m)
     resid = ys - xs @ coef
-    r2 = np.clip(1.0 - (resid * resid).sum(axis=0) / n, 0.0, 1.0)  # ys: sum of squares n
-    return coef, r2
+    r2: NDArray[np.float64] = np.clip(1.0 - (resid * resid).sum(axis=0) / n, 0.0, 1.0)
+    return coef, r2  # ys has sum of squares n, so 1 - SS_res / n is R²
 
 
 def _swing(

@@ -181,7 +181,7 @@ def tornado(
         )
     ax.set_yticks(
         range(len(shown)),
-        [f"{labels[r['input']]}  (ρ {r['spearman']:+.2f})" for r in shown],
+        [f"{labels[r['input']]}  (rho {r['spearman']:+.2f})" for r in shown],
         fontsize="small",
     )
     ax.set_ylim(len(shown) - 0.5, -0.5)  # largest swing on top
@@ -206,7 +206,7 @@ def tornado(
     r2 = rows[0]["r2_rank"]
     ax.set_title(
         f"{what} {year}: change in mean across each input's deciles\n"
-        f"line: overall mean {fmt(base)}; ρ: Spearman; rank regression R² {r2:.2f}\n"
+        f"line: overall mean {fmt(base)}; rho: Spearman; rank regression R² {r2:.2f}\n"
         f"{subtitle(table)}",
         fontsize="medium",
     )
