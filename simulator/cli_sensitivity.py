@@ -90,6 +90,7 @@ def sensitivity_command(
             exists=True,
             dir_okay=False,
             readable=True,
+            metavar="[FILE]",
             help="Scenario YAML file (or give --from-samples instead).",
             show_default=False,
         ),
@@ -264,20 +265,10 @@ def sensitivity_command(
             metrics=metrics,
             years=over_years,
             variant=variant,
-            skip_constant=True,
+            skip_constant=True,  # a base year fixed by calibration, in the over-time chart
+            required_years=years,  # but a constant metric in a year asked for is an error
             meta=data.meta,
         )
-        for m in metrics:
-            for y in years:
-                if not table.select(m, y):  # constant there: say so, naming metric and year
-                    result_sensitivity(
-                        data.inputs,
-                        data.variants,
-                        data.years,
-                        metrics=[m],
-                        years=[y],
-                        variant=variant,
-                    )
     except SensitivityError as exc:
         msg_0 = f"{data.meta.get('scenario', 'run')}: {exc}"
         raise _error(msg_0) from None
@@ -290,7 +281,9 @@ def sensitivity_command(
     for line in _notes(table, len(table.inputs), top, shown):
         console.print(escape(line), highlight=False)
 
-    from simulator.report.sensitivity_charts import write_sensitivity_charts
+    from simulator.report.sensitivity_charts import subtitle, write_sensitivity_charts
+
+    err.print(escape(f"sensitivities of {subtitle(table)}"), highlight=False)
 
     def write(folder: Path) -> int:
         table.to_csv(folder / CSV_NAME)
@@ -439,7 +432,7 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
         meta.update(
             scenario=info.get("scenario", meta["scenario"]),
             seed=info.get("seed", sampling.get("seed")),
-            method=sampling.get("method") or info.get("method"),
+            method=info.get("method") or sampling.get("method"),
             version=(info.get("versions") or {}).get("jevons", ""),
         )
     except (OSError, ValueError, AttributeError):

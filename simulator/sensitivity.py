@@ -483,6 +483,7 @@ def result_sensitivity(
     years: Sequence[int],
     variant: str = "with_shocks",
     skip_constant: bool = False,
+    required_years: Sequence[int] = (),
     bins: int = BINS,
     confidence: float = CONFIDENCE,
     meta: Mapping[str, Any] | None = None,
@@ -507,6 +508,8 @@ def result_sensitivity(
     skip_constant : bool, optional
         Leave out outputs that are constant instead of raising (for sensitivity over time,
         where a base year fixed by calibration is constant by design).
+    required_years : sequence of int, optional
+        Years not skipped even with ``skip_constant``: a constant output there raises.
     bins, confidence, meta
         As :func:`rank_sensitivity`.
 
@@ -540,7 +543,8 @@ def result_sensitivity(
     for m in metrics:
         for y in years:
             col = _column(np.asarray(paths[m]), all_years, y)
-            if skip_constant and np.isfinite(col).all() and np.ptp(col) == 0.0:
+            optional = skip_constant and y not in required_years
+            if optional and np.isfinite(col).all() and np.ptp(col) == 0.0:
                 continue
             outputs[(m, int(y), variant)] = col
     if not outputs:

@@ -1,0 +1,206 @@
+"""End-to-end tests of ``jevons sensitivity`` (CliRunner): outputs and every bad input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from simulator.cli import app
+from simulator.errors import EXIT_SCENARIO_ERROR, EXIT_USAGE
+
+ROOT = Path(__file__).parents[2]
+VALID = ROOT / "tests" / "data" / "valid.yaml"  # 5 uncertain parameters, 2024-2030
+FIXED = ROOT / "tests" / "data" / "reference" / "defaults.yaml"  # no uncertain parameter
+DEEPSEEK = ROOT / "scenarios" / "deepseek.yaml"
+runner = CliRunner()
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def invoke(*args: str) -> Run:
+    r = runner.invoke(app, ["sensitivity", *args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return Run(r.exit_code, r.stdout, r.stderr)
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_deepseek_hbm_2027_prints_a_ranked_table_and_writes_tornado(tmp_path: Path) -> None:
+    out = tmp_path / "sens"
+    r = invoke(
+        str(DEEPSEEK), "--metric", "hbm_gb", "--year", "2027", "-n", "400", "--out", str(out)
+    )
+    assert r.code == 0, r.err
+    assert "HBM shipped 2027 (with_shocks): which inputs drive it" in r.out
+    assert "Spearman [95%]" in r.out
+    assert "SRRC" in r.out
+    assert "41 more inputs per table in sensitivity.csv" in r.out  # 51 inputs, top 10
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["over_time_hbm_gb.png", "sensitivity.csv", "tornado_hbm_gb_2027.png"]
+    assert (out / "tornado_hbm_gb_2027.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = _csv(out / "sensitivity.csv")
+    # every projection year of the metric (for the over-time chart), 51 inputs each
+    assert {int(r["year"]) for r in rows} == set(range(2025, 2036))
+    assert len([r for r in rows if r["year"] == "2027"]) == 51
+    assert "wrote 3 files to" in r.err
+
+
+def test_defaults_are_hbm_and_shipments_in_the_first_three_projection_years(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "sens"
+    r = invoke(str(VALID), "-n", "200", "--seed", "3", "--out", str(out))
+    assert r.code == 0, r.err
+    for year in (2025, 2026, 2027):
+        assert f"HBM shipped {year}" in r.out
+        assert f"Accelerator shipments {year}" in r.out
+        assert (out / f"tornado_hbm_gb_{year}.png").is_file()
+        assert (out / f"tornado_shipments_units_{year}.png").is_file()
+    assert "HBM shipped 2028" not in r.out
+    assert (out / "over_time_shipments_units.png").is_file()
+
+
+def test_same_seed_same_numbers_and_a_rerun_replaces_only_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "sens"
+    args = (str(VALID), "-m", "power_w", "-y", "2026", "-n", "300", "--seed", "5")
+    assert invoke(*args, "--out", str(out)).code == 0
+    first = (out / "sensitivity.csv").read_text(encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "tornado_old_2020.png").write_bytes(b"old")
+    assert invoke(*args, "--out", str(out)).code == 0
+    assert (out / "sensitivity.csv").read_text(encoding="utf-8") == first
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (out / "tornado_old_2020.png").exists()
+
+
+def test_from_samples_gives_the_numbers_of_a_direct_analysis(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    r = runner.invoke(
+        app,
+        ["run", str(VALID), "-n", "300", "--seed", "9", "--out", str(run_dir), "--save-samples"],
+    )
+    assert r.exit_code == 0, r.stderr
+    direct, from_file = tmp_path / "direct", tmp_path / "from_file"
+    common = ("-m", "hbm_gb", "-y", "2027", "--variant", "impact")
+    a = invoke(str(VALID), *common, "-n", "300", "--seed", "9", "--out", str(direct))
+    b = invoke("--from-samples", str(run_dir / "samples.npz"), *common, "--out", str(from_file))
+    assert a.code == 0, a.err
+    assert b.code == 0, b.err
+    rows_a, rows_b = _csv(direct / "sensitivity.csv"), _csv(from_file / "sensitivity.csv")
+    assert len(rows_a) == len(rows_b) > 0
+    for x, y in zip(rows_a, rows_b, strict=True):
+        assert x["input"] == y["input"]
+        assert float(x["spearman"]) == pytest.approx(float(y["spearman"]), abs=1e-12)
+        assert float(x["swing"]) == pytest.approx(float(y["swing"]), rel=1e-12)
+    # the run is named from its manifest.json, next to samples.npz
+    assert "sensitivities of valid: 300 samples (random), seed 9" in b.err
+
+
+def test_sobol_is_not_available_in_this_build() -> None:
+    r = invoke(str(VALID), "--method", "sobol")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "--method sobol: not available in this build" in r.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("-m", "hbm"),
+            "--metric hbm: not a metric of this run; available: compute_training,",
+        ),
+        (("-y", "2031"), "--year 2031: not a year of this run; available: 2024-2030"),
+        (("-n", "50"), "-n 50: too few samples for rank sensitivity; need at least 100"),
+        (
+            ("-m", "idle_h100e", "-y", "2024", "-n", "200"),
+            "idle_h100e in 2024 (with_shocks) is the same in every sample",
+        ),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_exit_1(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    r = invoke(str(VALID), *args, "--out", str(tmp_path / "s"))
+    assert r.code == EXIT_SCENARIO_ERROR, r.err
+    assert message in r.err
+    assert "Traceback" not in r.err + r.out
+    assert not (tmp_path / "s").exists()  # nothing written, no empty chart
+
+
+def test_scenario_without_uncertain_parameters_is_refused(tmp_path: Path) -> None:
+    r = invoke(str(FIXED), "--out", str(tmp_path / "s"))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "has no uncertain parameters" in r.err
+    assert not (tmp_path / "s").exists()
+
+
+def test_invalid_scenario_is_located(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: bad\nextends: {VALID}\nfleet:\n  median_life: -3\n", "utf-8")
+    r = invoke(str(bad))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert f"{bad}:4:" in r.err
+    assert "fleet.median_life" in r.err
+
+
+def test_too_many_samples_for_memory_says_use_fewer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulator._memory
+
+    monkeypatch.setattr(simulator._memory, "available_memory", lambda: 10_000_000)
+    r = invoke(str(VALID), "-n", "100000", "--out", str(tmp_path / "s"))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "100,000 samples need about" in r.err
+    assert "use fewer samples (-n)" in r.err
+
+
+def test_file_and_from_samples_are_exclusive(tmp_path: Path) -> None:
+    assert invoke().code == EXIT_USAGE
+    npz = tmp_path / "samples.npz"
+    np.savez(npz, years=np.arange(2024, 2027))
+    r = invoke(str(VALID), "--from-samples", str(npz))
+    assert r.code == EXIT_USAGE
+    assert "not both" in r.err
+
+
+def test_samples_file_without_input_draws_is_refused(tmp_path: Path) -> None:
+    npz = tmp_path / "samples.npz"
+    np.savez(
+        npz,
+        years=np.arange(2024, 2027),
+        **{"with_shocks/hbm_gb": np.ones((200, 3))},  # type: ignore[arg-type]
+    )
+    r = invoke("--from-samples", str(npz))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "holds no input draws" in r.err
+    assert "--save-samples" in r.err
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    r = invoke("--from-samples", str(junk))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "cannot read the samples file" in r.err
+
+
+def test_bad_variant_is_a_usage_error() -> None:
+    r = invoke(str(VALID), "--variant", "both")
+    assert r.code == EXIT_USAGE
+    assert "--variant must be one of with_shocks, counterfactual, impact" in r.err
+
+
+def test_help_lists_the_options() -> None:
+    r = runner.invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    for option in ("--metric", "--year", "--variant", "--method", "--base-samples", "--top"):
+        assert option in r.stdout
