@@ -320,6 +320,25 @@ def _metric_names(sc: Any) -> tuple[str, ...]:
     return metric_names([s.name for s in sc.demand.segments])
 
 
+ANALYSIS_ARRAYS = 8
+"""Arrays of ``n x inputs`` float64 the analysis holds at once (draws, ranks, standardized
+ranks, sort orders, an output sorted by each input and its two running sums)."""
+
+
+def _analysis_bytes(n: int, k: int) -> float:
+    """Bytes the rank analysis of ``n`` samples of ``k`` inputs needs [B]."""
+    return float(ANALYSIS_ARRAYS * n * k * 8)
+
+
+def _too_large(where: object, n: int, need: float, have: int) -> typer.Exit:
+    msg = (
+        f"{where}: {n:,} samples need about {need / 1e9:.1f} GB in memory, more than the "
+        f"{have / 1e9:.1f} GB available; use fewer samples (-n): rank sensitivity "
+        "converges fast (10,000 samples give Spearman coefficients within about +-0.02)"
+    )
+    return _error(msg)
+
+
 def _simulate(
     path: Path,
     sc: Any,
@@ -350,17 +369,11 @@ def _simulate(
         )
         raise _error(msg)
     n_years = len(sc.years.all)
-    # the per-sample results of every metric (both variants and the impact), then the
-    # analysis: ranks, sort orders and sorted copies of the outputs, per input
-    need = RESULT_BYTES_OVERHEAD * n * n_metrics * 3 * n_years * 8 + 4 * n * len(names) * 8
+    # the per-sample results of every metric (both variants and the impact), then the analysis
+    need = RESULT_BYTES_OVERHEAD * n * n_metrics * 3 * n_years * 8 + _analysis_bytes(n, len(names))
     have = _memory.available_memory()
     if have is not None and need > have:
-        msg = (
-            f"{path}: {n:,} samples need about {need / 1e9:.1f} GB in memory, more than the "
-            f"{have / 1e9:.1f} GB available; use fewer samples (-n): rank sensitivity "
-            "converges fast (10,000 samples give Spearman coefficients within about +-0.02)"
-        )
-        raise _error(msg)
+        raise _too_large(path, n, need, have)
     if seed is None and sc.sampling.seed is None:
         seed = as_seed(None)
         err.print(f"seed: {seed} (pass --seed {seed} to repeat this analysis)")
@@ -392,6 +405,7 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
 
     import numpy as np
 
+    from simulator import _memory
     from simulator.result import INPUTS_PREFIX
 
     available: dict[str, list[str]] = {}
@@ -402,6 +416,12 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
                 msg = f"{path}: not a jevons samples file (it has no 'years' array)"
                 raise _error(msg)
             years = tuple(int(y) for y in npz["years"])
+            names = [k for k in keys if k.startswith(INPUTS_PREFIX)]
+            n = _rows(npz, names[0]) if names else 0
+            need = _analysis_bytes(n, len(names)) + 4 * n * len(years) * 8
+            have = _memory.available_memory()
+            if have is not None and need > have:
+                raise _too_large(path, n, need, have)
             inputs = {
                 k.removeprefix(INPUTS_PREFIX): np.asarray(npz[k], dtype=np.float64)
                 for k in keys
@@ -439,6 +459,21 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
         pass  # the manifest only names the run in titles
     run = _Run(inputs=inputs, variants={}, years=years, meta=meta)
     return run, {v: tuple(ms) for v, ms in available.items()}
+
+
+def _rows(npz: Any, key: str) -> int:
+    """Rows of one array of an open ``.npz``, read from its header only (0 if unknown)."""
+    import numpy as np
+
+    with npz.zip.open(f"{key}.npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, _ = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, _ = np.lib.format.read_array_header_2_0(fh)
+        else:  # a newer format: no check before reading
+            return 0
+    return int(shape[0]) if shape else 0
 
 
 def _with_paths(run: _Run, path: Path, variant: str, metrics: Sequence[str]) -> _Run:

@@ -506,8 +506,8 @@ def result_sensitivity(
     variant : str, optional
         ``with_shocks`` (default), ``counterfactual`` or ``impact``.
     skip_constant : bool, optional
-        Leave out outputs that are constant instead of raising (for sensitivity over time,
-        where a base year fixed by calibration is constant by design).
+        Leave out outputs that are constant, or not finite, instead of raising (for
+        sensitivity over time, where a base year fixed by calibration is constant by design).
     required_years : sequence of int, optional
         Years not skipped even with ``skip_constant``: a constant output there raises.
     bins, confidence, meta
@@ -544,7 +544,7 @@ def result_sensitivity(
         for y in years:
             col = _column(np.asarray(paths[m]), all_years, y)
             optional = skip_constant and y not in required_years
-            if optional and np.isfinite(col).all() and np.ptp(col) == 0.0:
+            if optional and (not np.isfinite(col).all() or np.ptp(col) == 0.0):
                 continue
             outputs[(m, int(y), variant)] = col
     if not outputs:

@@ -25,7 +25,7 @@ class Run:
 
 
 def invoke(*args: str) -> Run:
-    r = runner.invoke(app, ["sensitivity", *args])
+    r = runner.invoke(app, ["sensitivity", *args], env={"COLUMNS": "200"})  # no wrapped rows
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         raise r.exception
     return Run(r.exit_code, r.stdout, r.stderr)
@@ -204,3 +204,52 @@ def test_help_lists_the_options() -> None:
     assert r.exit_code == 0
     for option in ("--metric", "--year", "--variant", "--method", "--base-samples", "--top"):
         assert option in r.stdout
+
+
+def _samples_file(folder: Path, n: int = 200) -> Path:
+    rng = np.random.default_rng(0)
+    x = rng.random(n)
+    paths = np.column_stack([np.ones(n), 1 + x, 2 + x * x])
+    npz = folder / "samples.npz"
+    arrays = {
+        "years": np.arange(2024, 2027),
+        "inputs/demand.segments.chat.elasticity.long": x,
+        "inputs/shocks.deepseek.magnitude": rng.random(n),
+        "with_shocks/hbm_gb": 1e9 * paths,
+    }
+    np.savez(npz, **arrays)  # type: ignore[arg-type]
+    return npz
+
+
+def test_from_samples_without_a_manifest_works_and_names_the_folder(tmp_path: Path) -> None:
+    npz = _samples_file(tmp_path)
+    out = tmp_path / "s"
+    r = invoke("--from-samples", str(npz), "-m", "hbm_gb", "-y", "2026", "--out", str(out))
+    assert r.code == 0, r.err
+    assert "chat elasticity (long-run)" in r.out
+    assert f"sensitivities of {tmp_path.name}: 200 samples" in r.err
+    rows = _csv(out / "sensitivity.csv")
+    assert rows[0]["input"] == "demand.segments.chat.elasticity.long"
+    assert float(rows[0]["spearman"]) == pytest.approx(1.0)
+    # the base year (constant by construction) is left out of the over-time table
+    assert {r["year"] for r in rows} == {"2025", "2026"}
+
+
+def test_from_samples_too_large_for_memory_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulator._memory
+
+    npz = _samples_file(tmp_path)
+    monkeypatch.setattr(simulator._memory, "available_memory", lambda: 1000)
+    r = invoke("--from-samples", str(npz))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "200 samples need about" in r.err
+    assert "use fewer samples" in r.err
+
+
+def test_from_samples_rejects_simulation_options(tmp_path: Path) -> None:
+    npz = _samples_file(tmp_path)
+    r = invoke("--from-samples", str(npz), "-n", "500")
+    assert r.code == EXIT_USAGE
+    assert "apply to a simulation" in r.err

@@ -269,3 +269,32 @@ def test_deepseek_shock_magnitude_drives_the_impact_but_not_the_counterfactual(d
     assert abs(float(without["srrc"])) < 3 * se
     # the draws the analysis saw are the ones the model used: every uncertain parameter
     assert set(r.inputs) >= {name, "demand.segments.chat.elasticity.long"}
+
+
+def test_over_time_skips_constant_and_infinite_years_but_not_required_ones():
+    inputs, y = _normal_linear(300, seed=13)
+    paths = np.column_stack([np.ones(300), y, np.r_[np.inf, y[1:]]])
+    variants = {"impact": {"hbm_gb": paths}}
+    years = (2024, 2025, 2026)
+    table = result_sensitivity(
+        inputs,
+        variants,
+        years,
+        metrics=["hbm_gb"],
+        years=years,
+        variant="impact",
+        skip_constant=True,
+        required_years=[2025],
+    )
+    assert {r["year"] for r in table.rows} == {2025}
+    with pytest.raises(SensitivityError, match=r"hbm_gb in 2024 \(impact\) is the same"):
+        result_sensitivity(
+            inputs,
+            variants,
+            years,
+            metrics=["hbm_gb"],
+            years=years,
+            variant="impact",
+            skip_constant=True,
+            required_years=[2024],
+        )
