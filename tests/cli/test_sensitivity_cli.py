@@ -85,26 +85,26 @@ def test_same_seed_same_numbers_and_a_rerun_replaces_only_its_files(tmp_path: Pa
 
 
 def test_from_samples_gives_the_numbers_of_a_direct_analysis(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    r = runner.invoke(
-        app,
-        ["run", str(VALID), "-n", "300", "--seed", "9", "--out", str(run_dir), "--save-samples"],
-    )
-    assert r.exit_code == 0, r.stderr
-    direct, from_file = tmp_path / "direct", tmp_path / "from_file"
-    common = ("-m", "hbm_gb", "-y", "2027", "--variant", "impact")
-    a = invoke(str(VALID), *common, "-n", "300", "--seed", "9", "--out", str(direct))
-    b = invoke("--from-samples", str(run_dir / "samples.npz"), *common, "--out", str(from_file))
-    assert a.code == 0, a.err
-    assert b.code == 0, b.err
-    rows_a, rows_b = _csv(direct / "sensitivity.csv"), _csv(from_file / "sensitivity.csv")
-    assert len(rows_a) == len(rows_b) > 0
-    for x, y in zip(rows_a, rows_b, strict=True):
-        assert x["input"] == y["input"]
-        assert float(x["spearman"]) == pytest.approx(float(y["spearman"]), abs=1e-12)
-        assert float(x["swing"]) == pytest.approx(float(y["swing"]), rel=1e-12)
-    # the run is named from its manifest.json, next to samples.npz
-    assert "sensitivities of valid: 300 samples (random), seed 9" in b.err
+    # samples.npz as `jevons run --save-samples` streams it (simulate_summary), read back as
+    # --from-samples reads it, against the in-memory simulation the command runs otherwise
+    from simulator.cli_sensitivity import _read_samples, _with_paths
+    from simulator.engine import simulate, simulate_summary
+    from simulator.io import load_scenario
+    from simulator.sensitivity import result_sensitivity
+
+    sc = load_scenario(VALID)
+    npz = tmp_path / "samples.npz"
+    simulate_summary(sc, 300, rng=9, save_samples=npz)
+    run, available = _read_samples(npz)
+    assert "hbm_gb" in available["impact"]
+    run = _with_paths(run, npz, "impact", ["hbm_gb"])
+    direct = simulate(sc, 300, rng=9)
+    kwargs = {"metrics": ["hbm_gb"], "years": [2026, 2027], "variant": "impact"}
+    a = result_sensitivity(direct.inputs, {"impact": direct.impact}, direct.years, **kwargs)  # type: ignore[arg-type]
+    b = result_sensitivity(run.inputs, run.variants, run.years, **kwargs)  # type: ignore[arg-type]
+    assert len(a.rows) == len(b.rows) == 2 * 5
+    for x, y in zip(a.rows, b.rows, strict=True):
+        assert x == y
 
 
 def test_sobol_is_not_available_in_this_build() -> None:
@@ -219,6 +219,17 @@ def _samples_file(folder: Path, n: int = 200) -> Path:
     }
     np.savez(npz, **arrays)  # type: ignore[arg-type]
     return npz
+
+
+def test_from_samples_names_the_run_from_its_manifest(tmp_path: Path) -> None:
+    npz = _samples_file(tmp_path)
+    manifest = '{"scenario": "demo", "seed": 9, "method": "lhs", "versions": {"jevons": "9.9"}}'
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    r = invoke(
+        "--from-samples", str(npz), "-m", "hbm_gb", "-y", "2026", "--out", str(tmp_path / "s")
+    )
+    assert r.code == 0, r.err
+    assert "sensitivities of demo: 200 samples (lhs), seed 9, jevons 9.9" in r.err
 
 
 def test_from_samples_without_a_manifest_works_and_names_the_folder(tmp_path: Path) -> None:
