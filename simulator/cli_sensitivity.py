@@ -227,22 +227,28 @@ def sensitivity_command(
         data, available = _read_samples(from_samples)
         target = out or from_samples.parent.with_name(f"{from_samples.parent.name}-sensitivity")
         years_all = data.years
-        metric_list = available.get(variant, ())
-    metrics = list(metric or [m for m in DEFAULT_METRICS if m in metric_list])
+        if variant not in available:
+            msg = (
+                f"{from_samples}: holds no {variant} paths; it has "
+                f"{', '.join(available) or 'none'}"
+            )
+            raise _error(msg)
+        metric_list = available[variant]
+    metrics = list(dict.fromkeys(metric or [m for m in DEFAULT_METRICS if m in metric_list]))
     unknown = [m for m in metrics if m not in metric_list]
     if unknown or not metrics:
         what = f"--metric {unknown[0]}: not a metric of this run" if unknown else "no metric"
-        msg_0 = f"{what}; available: {', '.join(metric_list)}"
-        raise _error(msg_0)
+        msg = f"{what}; available: {', '.join(metric_list)}"
+        raise _error(msg)
     projection = years_all[1:]
-    years = list(year or projection[:DEFAULT_YEARS])
+    years = list(dict.fromkeys(year or projection[:DEFAULT_YEARS]))
     bad = [y for y in years if y not in years_all]
     if bad:
-        msg_0 = (
+        msg = (
             f"--year {bad[0]}: not a year of this run; available: "
             f"{years_all[0]}-{years_all[-1]} (projection from {years_all[1]})"
         )
-        raise _error(msg_0)
+        raise _error(msg)
     inside = _inside_another_run(target, itself=True)
     if inside is not None:
         raise inside
@@ -270,8 +276,8 @@ def sensitivity_command(
             meta=data.meta,
         )
     except SensitivityError as exc:
-        msg_0 = f"{data.meta.get('scenario', 'run')}: {exc}"
-        raise _error(msg_0) from None
+        msg = f"{data.meta.get('scenario', 'run')}: {exc}"
+        raise _error(msg) from None
 
     console = Console()
     for m in metrics:

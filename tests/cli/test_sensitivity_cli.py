@@ -264,3 +264,10 @@ def test_from_samples_rejects_simulation_options(tmp_path: Path) -> None:
     r = invoke("--from-samples", str(npz), "-n", "500")
     assert r.code == EXIT_USAGE
     assert "apply to a simulation" in r.err
+
+
+def test_from_samples_without_the_variant_is_refused(tmp_path: Path) -> None:
+    npz = _samples_file(tmp_path)
+    r = invoke("--from-samples", str(npz), "--variant", "counterfactual")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "holds no counterfactual paths; it has with_shocks" in r.err
