@@ -59,6 +59,7 @@ __all__ = [
     "rank_sensitivity",
     "result_sensitivity",
     "short_label",
+    "short_labels",
 ]
 
 BINS = 10
