@@ -45,6 +45,9 @@ class SimulationResult:
         Wall-clock seconds spent in each stage.
     versions : dict of str to str
         Versions of jevons, numpy and scipy that produced the result.
+    backend : str
+        The array library the model ran on: ``"numpy"``, ``"cupy"``, or the name of the
+        namespace given as ``xp`` (``"array_api_strict"``).
     """
 
     scenario_name: str
@@ -59,6 +62,7 @@ class SimulationResult:
     impact: Mapping[str, NDArray[np.float64]]
     timings: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
+    backend: str = "numpy"
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -103,6 +107,8 @@ class RunSummary:
         Versions of the numerical packages.
     samples_file : Path or None
         Where the per-sample paths were streamed (``save_samples``), else None.
+    backend : str
+        As in :class:`SimulationResult`.
     """
 
     scenario_name: str
@@ -120,6 +126,7 @@ class RunSummary:
     timings: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     samples_file: Path | None = None
+    backend: str = "numpy"
 
     def variant(self, name: str) -> Mapping[str, NDArray[np.float64]]:
         """Always raises: a summary keeps no per-sample arrays."""
