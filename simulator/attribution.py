@@ -540,7 +540,13 @@ def attribute(
             sc = sc_a
         else:
             sc = _validate(hybrid(a, chosen), None, chosen)
-        result = simulate(sc, n, rng=seed, method=design, backend=backend)  # type: ignore[arg-type]
+        result = simulate(
+            sc,
+            n,
+            rng=seed,
+            method=design,  # type: ignore[arg-type]
+            backend=backend,
+        )
         if metric not in result.metrics:
             msg = (
                 f"metric {metric!r} is not in every scenario"

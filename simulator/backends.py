@@ -179,7 +179,7 @@ def resolve_backend(name: str) -> Backend:
     raise BackendUnavailableError(msg)
 
 
-def namespace_for(backend: str | None, xp: Any) -> tuple[Any, str]:
+def namespace_for(backend: str | None = None, xp: Any = None) -> tuple[Any, str]:
     """The namespace a run moves its inputs to, from the engine's ``backend`` and ``xp``.
 
     Parameters
