@@ -36,6 +36,7 @@ from simulator.io import load_scenario
 from simulator.result import VARIANTS, RunSummary, SimulationResult
 from simulator.sampling import draw_block
 from simulator.schema import Scenario
+from simulator.sketch import RELATIVE_ERROR
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 N, BLOCK, SEED = 700, 256, 20260101
@@ -57,8 +58,8 @@ def _on(backend: str) -> dict[str, Any]:
     return {"xp": array_api_strict} if backend == "strict" else {"backend": "cupy"}
 
 
-def _agree(got: Any, want: Any, backend: str, what: str) -> None:
-    """Bit for bit under array_api_strict; to float64 rounding (GPU_RTOL) on CuPy."""
+def _agree(got: Any, want: Any, backend: str, what: str, rtol: float = GPU_RTOL) -> None:
+    """Bit for bit under array_api_strict; within ``rtol`` of the array's scale on CuPy."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     assert got.shape == want.shape, what
     if backend == "strict":
@@ -69,7 +70,7 @@ def _agree(got: Any, want: Any, backend: str, what: str) -> None:
     finite = np.abs(want[np.isfinite(want)])
     scale = float(finite.max()) if finite.size else 0.0
     np.testing.assert_allclose(
-        got, want, rtol=GPU_RTOL, atol=GPU_RTOL * scale, equal_nan=True, err_msg=what
+        got, want, rtol=rtol, atol=rtol * scale, equal_nan=True, err_msg=what
     )
 
 
@@ -162,7 +163,19 @@ def test_simulate_summary_gives_numpys_table(
     for column in ("scenarios", "variants", "metrics", "years", "statistics"):
         assert getattr(got.summary, column) == getattr(want.summary, column), column
     assert len(want.summary) > 1000
-    _agree(got.summary.values, want.summary.values, backend, "summary values")
+    # Streamed quantiles come from histogram buckets: a sample within rounding of a bucket's
+    # edge may land in the next bucket on the GPU, moving a quantile by up to the sketch's
+    # error on each side.
+    rtol = GPU_RTOL if exact else 2 * RELATIVE_ERROR + GPU_RTOL
+    for key in dict.fromkeys(zip(want.summary.variants, want.summary.metrics, strict=True)):
+        rows = [
+            i
+            for i, k in enumerate(zip(want.summary.variants, want.summary.metrics, strict=True))
+            if k == key
+        ]
+        _agree(
+            got.summary.values[rows], want.summary.values[rows], backend, f"summary {key}", rtol
+        )
     assert [a.name for a in got.answers] == [a.name for a in want.answers]
     assert want.answers  # deepseek.yaml asks questions
     for a, b in zip(got.answers, want.answers, strict=True):
