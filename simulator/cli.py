@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override, or a run that
 cannot give meaningful numbers (not enough memory, overflow); 2 a command-line usage error
-(Click's convention); 3 results could not be written.
+(Click's convention; also ``--backend cupy`` where CuPy cannot run); 3 results could not be
+written.
 """
 
 from __future__ import annotations
