@@ -38,7 +38,8 @@ export PYTHONUNBUFFERED=1
 # Packages jevons and its tests import that a CUDA image with the scientific stack (numpy,
 # scipy, matplotlib, typer, rich, PyYAML, pytest, hypothesis, CuPy) usually lacks.
 MISSING_ON_CUDA_IMAGES="pydantic pydantic-core annotated-types typing-inspection
-  array-api-compat array-api-strict jsonschema jsonschema-specifications referencing rpds-py"
+  array-api-compat array-api-strict jsonschema jsonschema-specifications referencing rpds-py
+  typing-extensions"
 
 left() { echo $((BUDGET - (SECONDS - START))); }
 

@@ -444,6 +444,16 @@ def _run_and_report(
     except SimulationError as exc:
         typer.echo(f"{scenario_file}: {exc}", err=True)
         raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
+    except MemoryError as exc:
+        if not type(exc).__module__.startswith("cupy"):
+            raise  # the host's memory: _clean_errors says so
+        typer.echo(
+            f"{scenario_file}: out of GPU memory on {backend.device if backend else 'the GPU'}"
+            f" ({exc}); use fewer --workers (each computes one block on the GPU at a time) "
+            "or --backend numpy",
+            err=True,
+        )
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
     except OSError as exc:
         typer.echo(f"cannot write samples: {exc}", err=True)
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None

@@ -286,3 +286,21 @@ def test_help_lists_the_backends() -> None:
     assert "--backend" in text
     assert "numpy|cupy|auto" in text
     assert 'pip install "jevons[gpu]"' in text
+
+
+def test_out_of_gpu_memory_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CuPy's OutOfMemoryError is a MemoryError defined in cupy.cuda.memory; a stand-in.
+    oom = type("OutOfMemoryError", (MemoryError,), {"__module__": "cupy.cuda.memory"})
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        msg = "Out of memory allocating 1,048,576 bytes"
+        raise oom(msg)
+
+    _cupy_is(monkeypatch, USABLE)
+    monkeypatch.setattr(engine, "simulate_summary", fail)
+    r = _invoke("run", DEEPSEEK, "-n", "20", "--backend", "cupy")
+    assert r.exit_code == 1
+    said = " ".join(r.stderr.split())
+    assert "out of GPU memory on cuda:0, Test GPU, 80 GB (Out of memory allocating" in said
+    assert "use fewer --workers" in said
+    assert "Traceback" not in r.stderr
