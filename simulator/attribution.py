@@ -463,6 +463,7 @@ def attribute(
     exact_max: int = EXACT_MAX,
     permutations: int = 100,
     progress: Callable[[int, int], None] | None = None,
+    backend: str | None = None,
 ) -> Attribution:
     """Split the gap ``v(B) - v(A)`` into Shapley contributions of the differing parameters.
 
@@ -491,6 +492,8 @@ def attribute(
     progress : callable, optional
         ``progress(done, total)`` in hybrids simulated (``total`` an upper bound when
         sampled).
+    backend : {"numpy", "cupy", "auto"}, optional
+        Array library the model runs on (see :func:`simulator.engine.simulate`).
 
     Returns
     -------
@@ -537,7 +540,13 @@ def attribute(
             sc = sc_a
         else:
             sc = _validate(hybrid(a, chosen), None, chosen)
-        result = simulate(sc, n, rng=seed, method=design)  # type: ignore[arg-type]
+        result = simulate(
+            sc,
+            n,
+            rng=seed,
+            method=design,  # type: ignore[arg-type]
+            backend=backend,
+        )
         if metric not in result.metrics:
             msg = (
                 f"metric {metric!r} is not in every scenario"

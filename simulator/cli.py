@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override, or a run that
 cannot give meaningful numbers (not enough memory, overflow); 2 a command-line usage error
-(Click's convention); 3 results could not be written.
+(Click's convention; also ``--backend cupy`` where CuPy cannot run); 3 results could not be
+written.
 """
 
 from __future__ import annotations
@@ -55,6 +56,27 @@ class Method(enum.StrEnum):
     random = "random"
     lhs = "lhs"
     sobol = "sobol"
+
+
+class BackendChoice(enum.StrEnum):
+    """Array libraries the model can run on (see simulator.backends)."""
+
+    numpy = "numpy"
+    cupy = "cupy"
+    auto = "auto"
+
+
+BackendOption = Annotated[
+    BackendChoice,
+    typer.Option(
+        "--backend",
+        case_sensitive=False,
+        help="Array library the model runs on: numpy (CPU), cupy (an NVIDIA GPU; needs "
+        'pip install "jevons\\[gpu]"), or auto (cupy when a CUDA device is usable, else numpy '
+        "with a note). Draws are made on the CPU either way, so the model's inputs are "
+        "identical; GPU results agree with numpy's to float64 rounding.",
+    ),
+]
 
 
 ScenarioFile = Annotated[
@@ -132,6 +154,23 @@ def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
                 raise _out_of_memory(str(subject)) from None
 
     return wrapper
+
+
+def _backend(choice: BackendChoice) -> Any:
+    """The backend a ``--backend`` asks for (a ``Backend``); exit 2 if it cannot run here.
+
+    Under ``auto`` the reason for falling back to numpy is printed as a note.
+    """
+    from simulator.backends import BackendUnavailableError, resolve_backend
+
+    try:
+        chosen = resolve_backend(choice.value)
+    except BackendUnavailableError as exc:
+        typer.echo(f"--backend {choice.value}: {exc}; or use --backend numpy", err=True)
+        raise typer.Exit(code=EXIT_USAGE) from None
+    if chosen.note:
+        typer.echo(f"note: --backend auto: running on numpy; {chosen.note}", err=True)
+    return chosen
 
 
 def _fail(exc: ScenarioError) -> typer.Exit:
@@ -285,6 +324,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    backend: BackendOption = BackendChoice.numpy,
 ) -> None:
     """Simulate SCENARIO with and without its shocks; print a table and the answers.
 
@@ -309,6 +349,7 @@ def run(
     except ScenarioError as exc:
         raise _fail(exc) from None
     err = Console(stderr=True)
+    chosen = _backend(backend)
     if seed is None and sc.sampling.seed is None:
         seed = as_seed(None)
         err.print(f"seed: {seed} (pass --seed {seed} to repeat this run)")
@@ -347,6 +388,7 @@ def run(
             overrides=list(overrides or ()),
             as_json=as_json,
             err=err,
+            backend=chosen,
         )
     finally:
         if scratch is not None:
@@ -374,6 +416,7 @@ def _run_and_report(
     overrides: list[str],
     as_json: bool,
     err: Console,
+    backend: Any = None,
 ) -> None:
     """The body of `jevons run` after the scenario is loaded: simulate, print, write."""
     from rich.console import Console
@@ -396,9 +439,20 @@ def _run_and_report(
                 resolved=resolved,
                 exact_budget=None if exact_memory is None else int(exact_memory * 1e9),
                 save_samples=None if scratch is None else scratch / "samples.npz",
+                backend=None if backend is None else backend.name,
             )
     except SimulationError as exc:
         typer.echo(f"{scenario_file}: {exc}", err=True)
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
+    except MemoryError as exc:
+        if not type(exc).__module__.startswith("cupy"):
+            raise  # the host's memory: _clean_errors says so
+        typer.echo(
+            f"{scenario_file}: out of GPU memory on {backend.device if backend else 'the GPU'}"
+            f" ({exc}); use fewer --workers (each computes one block on the GPU at a time) "
+            "or --backend numpy",
+            err=True,
+        )
         raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
     except OSError as exc:
         typer.echo(f"cannot write samples: {exc}", err=True)
@@ -435,7 +489,8 @@ def _run_and_report(
         plural = "s" if result.n_samples != 1 else ""
         err.print(
             f"{result.n_samples:,} sample{plural} ({result.method}, seed {result.seed}) in "
-            f"{t_total:.1f} s ({_workers_note(workers)}; summaries {t_sum:.1f} s)"
+            f"{t_total:.1f} s ({_workers_note(workers)}{_backend_note(backend)}; "
+            f"summaries {t_sum:.1f} s)"
         )
         err.print(f"quantiles: {_quantile_note(result)}")
     if out is not None:
@@ -451,6 +506,7 @@ def _run_and_report(
                         "overrides": overrides,
                         "summarize_s": t_sum,
                         "quantiles": _quantile_note(result),
+                        "backend": _backend_record(backend),
                     },
                     save_samples=scratch is not None,
                 )
@@ -464,6 +520,23 @@ def _quantile_note(result: Any) -> str:
     if result.exact:
         return "exact"
     return f"streamed, within {100 * result.quantile_rel_error:.2g}% of exact"
+
+
+def _backend_note(backend: Any) -> str:
+    """The backend for the run's closing line; nothing for numpy (the default)."""
+    if backend is None or backend.name == "numpy":
+        return ""
+    return f", on {backend.describe()}"
+
+
+def _backend_record(backend: Any) -> dict[str, str]:
+    """The backend as the manifest records it."""
+    if backend is None:
+        return {"name": "numpy", "device": "cpu"}
+    record = {"name": backend.name, "device": backend.device}
+    if backend.note:
+        record["note"] = backend.note
+    return record
 
 
 def _workers_note(workers: int | None) -> str:

@@ -30,8 +30,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from simulator.cli import (
+    BackendChoice,
+    BackendOption,
     Method,
     SetOption,
+    _backend,
     _clean_errors,
     _fail,
     _inside_another_run,
@@ -264,6 +267,7 @@ def compare_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
     workers: Annotated[int, typer.Option(min=1, max=256, help="Threads per simulation.")] = 1,
+    backend: BackendOption = BackendChoice.numpy,
 ) -> None:
     """Compare scenarios on common random numbers: quantiles, paired differences, P(A > B).
 
@@ -294,6 +298,7 @@ def compare_command(
         if problem:
             typer.echo(f"cannot write results to {out}: {problem}", err=True)
             raise typer.Exit(code=EXIT_OUTPUT_ERROR)
+    chosen = _backend(backend)
     err = Console(stderr=True)
     if seed is None and entries[0].scenario.sampling.seed is None:
         from simulator.sampling.streams import as_seed
@@ -311,6 +316,7 @@ def compare_command(
                 all_pairs=all_pairs,
                 workers=workers,
                 progress=bar.update,
+                backend=chosen.name,
             )
     except SimulationError as exc:
         typer.echo(str(exc), err=True)
@@ -568,6 +574,7 @@ def attribute_command(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    backend: BackendOption = BackendChoice.numpy,
 ) -> None:
     """Split the gap B - A in a statistic of a metric into the contributions of each parameter.
 
@@ -592,6 +599,7 @@ def attribute_command(
         raise _fail(exc) from None
     labels = (sa.name, sb.name) if sa.name != sb.name else (f"{sa.name}(A)", f"{sb.name}(B)")
     n = samples if samples is not None else min(sa.sampling.samples, 5_000)
+    chosen = _backend(backend)
     err = Console(stderr=True)
     if seed is None and sa.sampling.seed is None:
         from simulator.sampling.streams import as_seed
@@ -615,6 +623,7 @@ def attribute_command(
                 exact_max=exact_max,
                 permutations=permutations,
                 progress=bar.update,
+                backend=chosen.name,
             )
     except SimulationError as exc:
         typer.echo(str(exc), err=True)

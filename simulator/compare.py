@@ -412,6 +412,7 @@ def compare(
     all_pairs: bool = False,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    backend: str | None = None,
 ) -> Comparison:
     """Simulate scenarios on common random numbers and pair their samples.
 
@@ -434,6 +435,8 @@ def compare(
         Threads per simulation (see :func:`simulator.engine.simulate`).
     progress : callable, optional
         ``progress(done, total)`` in scenarios, after each simulation.
+    backend : {"numpy", "cupy", "auto"}, optional
+        Array library the model runs on (see :func:`simulator.engine.simulate`).
 
     Returns
     -------
@@ -500,6 +503,7 @@ def compare(
             method=design,  # type: ignore[arg-type]
             workers=workers,
             resolved=e.resolved,
+            backend=backend,
         )
         cols = [result.years.index(y) for y in common]
         data = result.variant(variant)

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from simulator._memory import available_memory
 from simulator._typing import Array
+from simulator.backends import namespace_for, to_host
 from simulator.errors import SimulationError
 from simulator.metrics import IMPACT_AS_DIFFERENCE
 from simulator.model import evaluate_pair, metric_names
@@ -74,6 +75,7 @@ def simulate(
     xp: Any = None,
     progress: ProgressCallback | None = None,
     resolved: Mapping[str, Any] | None = None,
+    backend: str | None = None,
 ) -> SimulationResult:
     """Run the Monte Carlo simulation of a scenario, with and without its shocks.
 
@@ -97,12 +99,18 @@ def simulate(
         Compute only these blocks (for distributed runs); the result then holds
         their samples, in the order given. Default: every block.
     xp : array namespace, optional
-        Array backend for the model (e.g. ``cupy``); sampling stays on the host
-        in NumPy and results come back as NumPy arrays.
+        Array namespace for the model (e.g. ``array_api_strict``); exclusive with
+        ``backend``. Sampling stays on the host in NumPy and results come back as NumPy
+        arrays.
     progress : callable, optional
         ``progress(done, total)`` in samples, called after each block.
     resolved : mapping, optional
         The resolved scenario data to record in the result (for manifests).
+    backend : {"numpy", "cupy", "auto"}, optional
+        Array library the model runs on (see :mod:`simulator.backends`): NumPy (the
+        default), CuPy on the current CUDA device, or CuPy when one is usable and NumPy
+        otherwise. Draws are made on the host either way, so the model's inputs are
+        identical; GPU arithmetic agrees with NumPy's to float64 rounding.
 
     Returns
     -------
@@ -116,8 +124,11 @@ def simulate(
         arithmetic overflows (a scenario too extreme for floating point).
     ValueError
         If an argument is out of range.
+    BackendUnavailableError
+        If ``backend="cupy"`` and CuPy or a CUDA device is not usable.
     """
     t0 = time.perf_counter()
+    xp, backend_name = namespace_for(backend, xp)
     plan = _plan(scenario, samples, rng, method, block_size, workers, blocks)
     scenario, seed, todo, sizes, offsets = (
         plan.scenario,
@@ -179,8 +190,9 @@ def simulate(
         counterfactual=out["counterfactual"],
         impact=out["impact"],
         timings={"simulate_s": time.perf_counter() - t0},
-        versions=package_versions(),
+        versions=package_versions(backend_name),
         inputs=drawn,
+        backend=backend_name,
     )
 
 
@@ -332,23 +344,26 @@ def answer_questions(scenario: Scenario, result: SimulationResult) -> list[Quest
     return answers
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that determine a run's numbers."""
+def package_versions(backend: str = "numpy") -> dict[str, str]:
+    """Versions of the packages that determine a run's numbers (CuPy's too if it ran)."""
     out = {}
-    for pkg in (
-        "jevons",
-        "numpy",
-        "scipy",
-        "pydantic",
-        "PyYAML",
-        "array-api-compat",
-        "matplotlib",
-    ):
+    packages = ["jevons", "numpy", "scipy", "pydantic", "PyYAML", "array-api-compat", "matplotlib"]
+    if backend == "cupy":
+        packages += [_cupy_distribution()]
+    for pkg in packages:
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:  # pragma: no cover - running from a source tree
             out[pkg] = "unknown"
     return out
+
+
+def _cupy_distribution() -> str:
+    """The installed CuPy distribution's name (``cupy-cuda12x``, ``cupy-cuda13x``, ...)."""
+    from importlib.metadata import packages_distributions
+
+    names = packages_distributions().get("cupy", ["cupy"])
+    return min(names)
 
 
 RESULT_BYTES_OVERHEAD = 1.5
@@ -477,14 +492,8 @@ def _overflow_suspects(inputs: ModelInputs, row: int) -> list[str]:
 
 
 def _to_numpy(a: Array) -> NDArray[np.float64]:
-    if isinstance(a, np.ndarray):
-        return a
-    try:
-        import array_api_compat
-
-        return np.asarray(array_api_compat.to_device(a, "cpu"))
-    except (ImportError, ValueError, TypeError, AttributeError):  # cupy exposes .get()
-        return np.asarray(a.get() if hasattr(a, "get") else a)
+    """The device-to-host transfer of a model output (:func:`simulator.backends.to_host`)."""
+    return to_host(a)
 
 
 # --------------------------------------------------------------------------- streaming runs
@@ -520,6 +529,7 @@ def simulate_summary(
     probs: Sequence[float] = DEFAULT_PROBS,
     exact_budget: int | None = None,
     save_samples: str | os.PathLike[str] | None = None,
+    backend: str | None = None,
 ) -> RunSummary:
     """Run the simulation and summarize it block by block, in bounded memory.
 
@@ -534,8 +544,10 @@ def simulate_summary(
 
     Parameters
     ----------
-    scenario, samples, rng, method, block_size, xp, progress, resolved
-        As for :func:`simulate`.
+    scenario, samples, rng, method, block_size, xp, progress, resolved, backend
+        As for :func:`simulate`. Whatever the backend, each block's outputs are copied to
+        the host (:func:`simulator.backends.to_host`) before they are checked, kept or
+        summarized: the summaries are computed by NumPy from host arrays.
     workers : int, optional
         Threads computing blocks; default :func:`default_workers`.
     summary_progress : callable, optional
@@ -566,8 +578,11 @@ def simulate_summary(
         If an argument is out of range.
     OSError
         If the samples file cannot be written.
+    BackendUnavailableError
+        If ``backend="cupy"`` and CuPy or a CUDA device is not usable.
     """
     t0 = time.perf_counter()
+    xp, backend_name = namespace_for(backend, xp)
     workers = default_workers() if workers is None else workers
     plan = _plan(scenario, samples, rng, method, block_size, workers, None)
     scenario, seed, total, names = plan.scenario, plan.seed, plan.total, plan.names
@@ -659,8 +674,9 @@ def simulate_summary(
         exact=exact,
         quantile_rel_error=rel_error,
         timings=timings,
-        versions=package_versions(),
+        versions=package_versions(backend_name),
         samples_file=samples_file,
+        backend=backend_name,
     )
 
 

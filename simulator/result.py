@@ -55,6 +55,9 @@ class SimulationResult:
         :func:`simulator.sampling.uncertain_names`), in the parameter's unit: the value the
         model used (after correlation and any domain truncation), row ``i`` belonging to
         sample ``i`` of every metric. Fixed parameters are not repeated here.
+    backend : str
+        The array library the model ran on: ``"numpy"``, ``"cupy"``, or the name of the
+        namespace given as ``xp`` (``"array_api_strict"``).
     """
 
     scenario_name: str
@@ -70,6 +73,7 @@ class SimulationResult:
     timings: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     inputs: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
+    backend: str = "numpy"
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -114,6 +118,8 @@ class RunSummary:
         Versions of the numerical packages.
     samples_file : Path or None
         Where the per-sample paths were streamed (``save_samples``), else None.
+    backend : str
+        As in :class:`SimulationResult`.
     """
 
     scenario_name: str
@@ -131,6 +137,7 @@ class RunSummary:
     timings: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     samples_file: Path | None = None
+    backend: str = "numpy"
 
     def variant(self, name: str) -> Mapping[str, NDArray[np.float64]]:
         """Always raises: a summary keeps no per-sample arrays."""
