@@ -293,11 +293,7 @@ def _rows(
     # whose difference is zero on every sample).
     keep = np.flatnonzero(np.isfinite(values)).tolist()
     units = {
-        (m, st): value_unit(variant, m, st)
-        if compared != "impact" or m in IMPACT_AS_DIFFERENCE
-        else value_unit("impact", m)
-        for m, by_stat in stats.items()
-        for st in by_stat
+        (m, st): _unit(variant, m, st, compared) for m, by_stat in stats.items() for st in by_stat
     }
     return SummaryTable(
         scenarios=tuple(scen[i] for i in keep),
@@ -308,6 +304,16 @@ def _rows(
         values=values[keep],
         units=tuple(units[met[i], sta[i]] for i in keep),
     )
+
+
+def _unit(variant: str, metric: str, statistic: str, compared: str) -> str:
+    """The unit of a comparison row (``""`` for a metric the model does not know)."""
+    try:
+        if compared == "impact" and metric not in IMPACT_AS_DIFFERENCE:
+            return value_unit("impact", metric)
+        return value_unit(variant, metric, statistic)
+    except KeyError:
+        return ""
 
 
 @dataclass(frozen=True)

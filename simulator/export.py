@@ -150,13 +150,12 @@ def run_summary_dataset(run: RunSummary) -> Any:
         if metric in cubes and variant in v_at and year in y_at:
             cubes[metric][v_at[variant], y_at[year], s_at[stat]] = value
     data_vars = {
-        m: (("variant", "year", "statistic"), cube, _metric_attrs(m))
-        for m, cube in cubes.items()
+        m: (("variant", "year", "statistic"), cube, _metric_attrs(m)) for m, cube in cubes.items()
     }
     attrs = _run_attrs(run)
     attrs.update(exact=int(run.exact), quantile_rel_error=float(run.quantile_rel_error))
     coords = {"variant": list(VARIANTS), "year": np.asarray(years, dtype=np.int64)}
-    coords["statistic"] = statistics  # type: ignore[assignment]
+    coords["statistic"] = statistics
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 

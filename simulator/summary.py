@@ -678,9 +678,7 @@ class SummaryTable:
     def _write_csv(self, fh: TextIO) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(
-            (s, v, m, y, st, repr(x), u) for s, v, m, y, st, x, u in self.rows()
-        )
+        writer.writerows((s, v, m, y, st, repr(x), u) for s, v, m, y, st, x, u in self.rows())
 
     def to_pandas(self) -> Any:
         """The table as a tidy pandas DataFrame, one row per row, columns :data:`COLUMNS`.
