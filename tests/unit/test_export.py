@@ -368,3 +368,14 @@ def test_write_outputs_refuses_parquet_without_pyarrow_before_writing(
     with pytest.raises(MissingExtraError, match="jevons\\[io\\]"):
         write_outputs(tmp_path / "out", result, table, parquet=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_to_xarray_can_be_stored_as_netcdf(result: SimulationResult, tmp_path: Path):
+    # the attributes are plain strings and numbers (versions and resolved as JSON text), so
+    # netCDF stores them; scipy's netCDF3 writer is a dependency already
+    ds = result.to_xarray()
+    ds.to_netcdf(tmp_path / "r.nc")
+    with xr.open_dataset(tmp_path / "r.nc") as back:
+        np.testing.assert_array_equal(back["hbm_gb"].values, ds["hbm_gb"].values)
+        assert back.attrs["scenario"] == "deepseek"
+        assert json.loads(back.attrs["resolved"])["name"] == "deepseek"
