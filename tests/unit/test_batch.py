@@ -168,8 +168,8 @@ def test_run_resume_and_index(tmp_path: Path) -> None:
         w.writerows(kept)
     write_index(out, outcomes, HEADLINE_METRICS)
     with (out / INDEX_SUMMARY_NAME).open(encoding="utf-8") as fh:
-        again = list(csv.DictReader(fh))
-    assert [r["unit"] for r in again] == [r["unit"] for r in summary]
+        reread = list(csv.DictReader(fh))
+    assert [r["unit"] for r in reread] == [r["unit"] for r in summary]
 
 
 def test_stale_staging_folders_are_removed(tmp_path: Path) -> None:
