@@ -52,6 +52,7 @@ from simulator.engine import answer_questions, package_versions, simulate
 from simulator.errors import ScenarioError, SimulationError
 from simulator.grid import GridAxis, check_grid, expand_grid
 from simulator.io import load_scenario, resolve_scenario
+from simulator.metrics import value_unit
 from simulator.report._atomic import atomic_write, remove_stale_stages
 from simulator.report.writers import MANIFEST_NAME, inputs_sha256, write_outputs
 from simulator.result import SimulationResult
@@ -602,6 +603,13 @@ def _settle(outcome: Outcome, proc: Any, recv: Any) -> None:
 # --- the index ------------------------------------------------------------------------------------
 
 
+def _unit(variant: str, metric: str) -> str:
+    try:
+        return value_unit(variant, metric)
+    except KeyError:
+        return ""
+
+
 def _read_summary(folder: Path) -> list[dict[str, str]]:
     with (
         contextlib.suppress(OSError),
@@ -636,7 +644,7 @@ def write_index(
     w.writerow(INDEX_COLUMNS)
     summary = io.StringIO()
     ws = csv.writer(summary, lineterminator="\n")
-    ws.writerow(("scenario", "variant", "metric", "year", "statistic", "value"))
+    ws.writerow(("scenario", "variant", "metric", "year", "statistic", "value", "unit"))
     rows_by_label: dict[str, list[dict[str, str]]] = {}
     wanted = set(metrics)
     for o in outcomes:
@@ -670,7 +678,15 @@ def write_index(
         rows_by_label[j.label] = rows
         for r in rows:
             ws.writerow(
-                (j.label, r["variant"], r["metric"], r["year"], r["statistic"], r["value"])
+                (
+                    j.label,
+                    r["variant"],
+                    r["metric"],
+                    r["year"],
+                    r["statistic"],
+                    r["value"],
+                    r.get("unit") or _unit(r["variant"], r["metric"]),  # older folders: none
+                )
             )
     for name, text in ((INDEX_NAME, index.getvalue()), (INDEX_SUMMARY_NAME, summary.getvalue())):
         data = text.encode("utf-8")

@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 an invalid scenario file or ``--set`` override, or a run that
 cannot give meaningful numbers (not enough memory, overflow); 2 a command-line usage error
 (Click's convention; also ``--backend cupy`` where CuPy cannot run); 3 results could not be
-written.
+written; 4 an option needs an optional extra that is not installed (``--parquet``:
+``pip install "jevons[io]"``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, ParamSpec, Self, Typ
 import typer
 
 from simulator.errors import (
+    EXIT_MISSING_EXTRA,
     EXIT_OUTPUT_ERROR,
     EXIT_SCENARIO_ERROR,
     EXIT_USAGE,
+    MissingExtraError,
     ScenarioError,
     SimulationError,
 )
@@ -138,7 +141,10 @@ def _show_warning(
 
 
 def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run ``command`` with warnings as notes and a ``MemoryError`` as message and exit 1."""
+    """Run ``command`` with warnings as notes and a ``MemoryError`` as message and exit 1.
+
+    A missing optional extra (:class:`MissingExtraError`) is a message and exit code 4.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -152,6 +158,9 @@ def _clean_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             except MemoryError:
                 subject = kwargs.get("scenario", "jevons")
                 raise _out_of_memory(str(subject)) from None
+            except MissingExtraError as exc:
+                typer.echo(f"jevons: {exc}", err=True)
+                raise typer.Exit(code=EXIT_MISSING_EXTRA) from None
 
     return wrapper
 
@@ -295,9 +304,19 @@ def run(
         bool,
         typer.Option(
             "--save-samples",
-            help="Also write samples.npz into the --out folder (needs --out): every "
-            "per-sample path and every uncertain input's draw (inputs/<parameter path>), "
-            "streamed to disk block by block (8 bytes x samples x years per array).",
+            help="Also write samples.npz (samples.parquet with --parquet) into the --out "
+            "folder (needs --out): every per-sample path and every uncertain input's draw "
+            "(inputs/<parameter path>), streamed to disk block by block (8 bytes x samples "
+            "x years per array).",
+        ),
+    ] = False,
+    parquet: Annotated[
+        bool,
+        typer.Option(
+            "--parquet",
+            help="Also write summary.parquet into the --out folder (needs --out), and save "
+            "samples as samples.parquet (one row per sample and year) instead of "
+            'samples.npz. Needs the optional extra: pip install "jevons[io]".',
         ),
     ] = False,
     as_json: Annotated[
@@ -338,6 +357,13 @@ def run(
     if save_samples and out is None:
         msg = "it writes samples.npz into the --out folder; give --out DIR too"
         raise typer.BadParameter(msg, param_hint="'--save-samples'")
+    if parquet and out is None:
+        msg = "it writes summary.parquet into the --out folder; give --out DIR too"
+        raise typer.BadParameter(msg, param_hint="'--parquet'")
+    if parquet:  # say so before the work, not after it
+        from simulator.export import require
+
+        require("--parquet", "pandas", "pyarrow", "pyarrow.parquet")
     from rich.console import Console
 
     from simulator.engine import as_seed
@@ -385,6 +411,7 @@ def run(
             exact_memory=exact_memory,
             out=out,
             scratch=scratch,
+            parquet=parquet,
             overrides=list(overrides or ()),
             as_json=as_json,
             err=err,
@@ -393,12 +420,16 @@ def run(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-            _parked(scratch).unlink(missing_ok=True)
+            _parked(scratch, parquet).unlink(missing_ok=True)
 
 
-def _parked(scratch: Path) -> Path:
+def _samples_file(parquet: bool) -> str:
+    return "samples.parquet" if parquet else "samples.npz"
+
+
+def _parked(scratch: Path, parquet: bool = False) -> Path:
     """Where the streamed samples wait, as a file, for the output folder's staging."""
-    return scratch.with_name(scratch.name + ".npz")
+    return scratch.with_name(scratch.name + Path(_samples_file(parquet)).suffix)
 
 
 def _run_and_report(
@@ -417,6 +448,7 @@ def _run_and_report(
     as_json: bool,
     err: Console,
     backend: Any = None,
+    parquet: bool = False,
 ) -> None:
     """The body of `jevons run` after the scenario is loaded: simulate, print, write."""
     from rich.console import Console
@@ -438,7 +470,7 @@ def _run_and_report(
                 summary_progress=bar.summarizing,
                 resolved=resolved,
                 exact_budget=None if exact_memory is None else int(exact_memory * 1e9),
-                save_samples=None if scratch is None else scratch / "samples.npz",
+                save_samples=None if scratch is None else scratch / _samples_file(parquet),
                 backend=None if backend is None else backend.name,
             )
     except SimulationError as exc:
@@ -460,7 +492,7 @@ def _run_and_report(
     if scratch is not None and result.samples_file is not None:
         # Park the samples as a file and drop the folder: while the outputs are published,
         # the only staging folder next to DIR is the output's own (crash-safety contract).
-        parked = _parked(scratch)
+        parked = _parked(scratch, parquet)
         result.samples_file.replace(parked)
         shutil.rmtree(scratch, ignore_errors=True)
         result = dataclasses.replace(result, samples_file=parked)
@@ -509,6 +541,7 @@ def _run_and_report(
                         "backend": _backend_record(backend),
                     },
                     save_samples=scratch is not None,
+                    parquet=parquet,
                 )
         except OSError as exc:
             typer.echo(str(exc), err=True)

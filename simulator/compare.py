@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine import simulate
-from simulator.metrics import IMPACT_AS_DIFFERENCE
+from simulator.metrics import IMPACT_AS_DIFFERENCE, value_unit
 from simulator.result import VARIANTS
 from simulator.sampling.streams import as_seed
 from simulator.schema import Scenario
@@ -261,9 +261,17 @@ def _describe(x: FloatArray, probs: Sequence[float]) -> dict[str, FloatArray]:
 
 
 def _rows(
-    label: str, variant: str, stats: Mapping[str, Mapping[str, FloatArray]], years: Sequence[int]
+    label: str,
+    variant: str,
+    stats: Mapping[str, Mapping[str, FloatArray]],
+    years: Sequence[int],
+    compared: str = "with_shocks",
 ) -> SummaryTable:
-    """A tidy table from ``metric -> statistic -> per-year array``."""
+    """A tidy table from ``metric -> statistic -> per-year array``.
+
+    ``compared`` is the variant the scenarios are compared in: the difference of two
+    ``impact`` ratios, and its standard errors, are dimensionless (unit ``"1"``).
+    """
     scen: list[str] = []
     var: list[str] = []
     met: list[str] = []
@@ -284,6 +292,9 @@ def _rows(
     # (a -inf difference's moments, an infinite ratio quantile, the efficiency of a pair
     # whose difference is zero on every sample).
     keep = np.flatnonzero(np.isfinite(values)).tolist()
+    units = {
+        (m, st): _unit(variant, m, st, compared) for m, by_stat in stats.items() for st in by_stat
+    }
     return SummaryTable(
         scenarios=tuple(scen[i] for i in keep),
         variants=tuple(var[i] for i in keep),
@@ -291,7 +302,18 @@ def _rows(
         years=tuple(yrs[i] for i in keep),
         statistics=tuple(sta[i] for i in keep),
         values=values[keep],
+        units=tuple(units[met[i], sta[i]] for i in keep),
     )
+
+
+def _unit(variant: str, metric: str, statistic: str, compared: str) -> str:
+    """The unit of a comparison row (``""`` for a metric the model does not know)."""
+    try:
+        if compared == "impact" and metric not in IMPACT_AS_DIFFERENCE:
+            return value_unit("impact", metric)
+        return value_unit(variant, metric, statistic)
+    except KeyError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -396,9 +418,9 @@ class Comparison:
             diff = {m: _describe(self.difference(a, b, m), probs) for m in chosen}
             ratio = {m: _describe(self.ratio(a, b, m), probs) for m in chosen if self.has_ratio(m)}
             paired = {m: self.pair_stats(a, b, m) for m in chosen}
-            parts.append(_rows(pair, "difference", diff, self.years))
-            parts.append(_rows(pair, "ratio", ratio, self.years))
-            parts.append(_rows(pair, "paired", paired, self.years))
+            parts.append(_rows(pair, "difference", diff, self.years, self.variant))
+            parts.append(_rows(pair, "ratio", ratio, self.years, self.variant))
+            parts.append(_rows(pair, "paired", paired, self.years, self.variant))
         return SummaryTable.concat(parts)
 
 

@@ -562,7 +562,9 @@ def simulate_summary(
         Also write every per-sample path to this ``.npz`` file (keys
         ``"<variant>/<metric>"``, ``"inputs/<parameter path>"`` and ``"years"``, as
         ``samples.npz``), streamed block by block through temporary ``.npy`` files next
-        to it, then renamed into place.
+        to it, then renamed into place. A path ending in ``.parquet`` is written as
+        Parquet instead (:class:`simulator.export.ParquetSamplesWriter`, the layout of
+        ``samples.parquet``; needs the extra ``jevons[io]``).
 
     Returns
     -------
@@ -580,6 +582,8 @@ def simulate_summary(
         If the samples file cannot be written.
     BackendUnavailableError
         If ``backend="cupy"`` and CuPy or a CUDA device is not usable.
+    simulator.errors.MissingExtraError
+        If ``save_samples`` is a ``.parquet`` path and pyarrow is not installed.
     """
     t0 = time.perf_counter()
     xp, backend_name = namespace_for(backend, xp)
@@ -617,7 +621,7 @@ def simulate_summary(
         return plan.sizes[i], (part, (a, b, drawn) if save_samples is not None else None)
 
     writer = (
-        _SamplesWriter(save_samples, names, years, total, uncertain_names(scenario))
+        _samples_writer(save_samples)(save_samples, names, years, total, uncertain_names(scenario))
         if save_samples
         else None
     )
@@ -882,6 +886,15 @@ def _answers_exact(
         p, se = exceedance(x, q.op, threshold)
         out.append(QuestionAnswer(name=q.name, text=q.text, probability=float(p), se=float(se)))
     return out
+
+
+def _samples_writer(path: str | os.PathLike[str]) -> Any:
+    """The writer class for a samples file: Parquet for ``.parquet``, else ``.npz``."""
+    if Path(path).suffix.lower() == ".parquet":
+        from simulator.export import ParquetSamplesWriter
+
+        return ParquetSamplesWriter
+    return _SamplesWriter
 
 
 class _SamplesWriter:

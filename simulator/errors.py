@@ -74,3 +74,31 @@ class SimulationError(ValueError):
     The message says what went wrong and what to change; the command line reports it
     like a scenario error, without a traceback.
     """
+
+
+EXIT_MISSING_EXTRA = 4
+"""Exit code when an option needs an optional extra that is not installed (``jevons[io]``)."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra to install.
+
+    Parameters
+    ----------
+    feature : str
+        What needed it, e.g. ``"SummaryTable.to_pandas()"`` or ``"--parquet"``.
+    module : str
+        The missing module, e.g. ``"pandas"``.
+    extra : str, optional
+        The ``jevons`` extra that installs it.
+    """
+
+    def __init__(self, feature: str, module: str, extra: str = "io") -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed; install the "
+            f'optional extra: pip install "jevons[{extra}]"',
+            name=module,
+        )

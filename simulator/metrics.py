@@ -40,3 +40,53 @@ def metric_unit(name: str) -> str:
     if name.startswith(SEGMENT_METRIC_PREFIX):
         return "FLOP"
     return METRIC_UNITS[name]
+
+
+DIMENSIONLESS = "1"
+"""How a dimensionless quantity's unit is written in tables and files (the SI and CF
+convention, which pint, xarray and UDUNITS read; MODEL.md's tables write ``-``)."""
+
+PAIR_STATISTICS_IN_METRIC_UNIT: frozenset[str] = frozenset(
+    {"se_mean_paired", "se_mean_independent"}
+)
+"""Paired statistics of a comparison (``variant = "paired"``) that are in the metric's unit;
+the others (probabilities, an efficiency) are dimensionless."""
+
+
+def value_unit(variant: str, metric: str, statistic: str = "") -> str:
+    """Unit of a summary row's ``value``: what the ``unit`` column of ``summary.csv`` says.
+
+    Parameters
+    ----------
+    variant : str
+        ``with_shocks``, ``counterfactual`` or ``impact`` (a run); ``difference``,
+        ``ratio`` or ``paired`` (a comparison's pair rows).
+    metric : str
+        Metric name (MODEL.md §9), ``compute.<segment>`` included.
+    statistic : str, optional
+        The statistic (``mean``, ``p50``, ``se_p50``, ``p_greater``, ...); it matters only
+        for ``paired`` rows.
+
+    Returns
+    -------
+    unit : str
+        The metric's canonical unit (``FLOP``, ``H100e``, ``accelerators``, ``GB``, ``USD``,
+        ``W``, ``J``), or ``"1"`` for a dimensionless value: ``inference_share``, an
+        ``impact`` or comparison ratio, a probability. The ``impact`` of
+        :data:`IMPACT_AS_DIFFERENCE` is a difference, in the metric's unit. Every statistic
+        (mean, sd, quantiles and their standard errors) is in the unit of the values.
+
+    Raises
+    ------
+    KeyError
+        If ``metric`` is not a metric of the model.
+    """
+    unit = metric_unit(metric)
+    unit = DIMENSIONLESS if unit == "-" else unit
+    if variant == "impact" and metric not in IMPACT_AS_DIFFERENCE:
+        return DIMENSIONLESS
+    if variant == "ratio":
+        return DIMENSIONLESS
+    if variant == "paired" and statistic not in PAIR_STATISTICS_IN_METRIC_UNIT:
+        return DIMENSIONLESS
+    return unit

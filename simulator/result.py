@@ -88,6 +88,72 @@ class SimulationResult:
         out: Mapping[str, NDArray[np.float64]] = getattr(self, name)
         return out
 
+    def __repr__(self) -> str:
+        return (
+            f"SimulationResult({self.scenario_name!r}, n={self.n_samples:,}, "
+            f"years={_span(self.years)}, metrics={len(self.metrics)}, "
+            f"inputs={len(self.inputs)}, method={self.method!r}, seed={self.seed})"
+        )
+
+    def to_xarray(self) -> Any:
+        """The per-sample arrays and input draws as an ``xarray.Dataset``.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dimensions ``sample`` (0-based), ``year`` and ``variant`` (``with_shocks``,
+            ``counterfactual``, ``impact``). One float64 variable per metric, dims
+            ``(sample, year, variant)``, with attributes ``units`` (the canonical unit of
+            its ``with_shocks`` and ``counterfactual`` values, ``"1"`` when dimensionless),
+            ``impact_units`` (``"1"``: a ratio, except for ``idle_h100e`` and
+            ``unmet_h100e``, whose impact is a difference in H100e), ``long_name`` and
+            ``impact``; one float64 variable per uncertain input, named by its scenario path
+            (``demand.segments.chat.elasticity.long``), dims ``(sample,)``, attribute
+            ``role = "input"``. Attributes ``scenario``, ``n_samples``, ``seed`` (int, or
+            its decimal digits when it does not fit int64), ``method``, ``block_size``, and
+            ``versions`` and ``resolved`` as JSON text (so that ``to_netcdf`` can store
+            them). ``ds[list(result.metrics)].to_dataarray("metric")`` stacks the metrics
+            along a ``metric`` dimension.
+
+        Raises
+        ------
+        simulator.errors.MissingExtraError
+            If xarray is not installed (``pip install "jevons[io]"``).
+
+        Notes
+        -----
+        The arrays are copied (stacked along ``variant``): it needs about as much memory
+        again as the result.
+        """
+        from simulator.export import result_dataset
+
+        return result_dataset(self)
+
+    def to_pandas(self) -> Any:
+        """The per-sample arrays and input draws as one wide pandas DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The layout of ``samples.parquet``: one row per sample and year, sample-major;
+            columns ``sample`` (int64), ``year`` (int32), ``"<variant>/<metric>"`` per
+            variant and metric (float64, canonical units) and ``"inputs/<parameter path>"``
+            per uncertain input (its draw, repeated on each year of the sample).
+            ``pandas.read_parquet("samples.parquet")`` of the same run equals it.
+
+        Raises
+        ------
+        simulator.errors.MissingExtraError
+            If pandas is not installed (``pip install "jevons[io]"``).
+        """
+        from simulator.export import result_frame
+
+        return result_frame(self)
+
+
+def _span(years: tuple[int, ...]) -> str:
+    return f"{years[0]}..{years[-1]}" if years else "none"
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -146,3 +212,37 @@ class RunSummary:
             "simulator.simulate() for runs that fit in memory, or save_samples"
         )
         raise TypeError(msg)
+
+    def __repr__(self) -> str:
+        quantiles = "exact" if self.exact else f"within {self.quantile_rel_error:.2g}"
+        return (
+            f"RunSummary({self.scenario_name!r}, n={self.n_samples:,}, "
+            f"years={_span(self.years)}, metrics={len(self.metrics)}, "
+            f"rows={len(self.summary):,}, answers={len(self.answers)}, "
+            f"quantiles={quantiles}, method={self.method!r}, seed={self.seed})"
+        )
+
+    def to_pandas(self) -> Any:
+        """The summary table as a tidy pandas DataFrame (:meth:`SummaryTable.to_pandas`)."""
+        return self.summary.to_pandas()
+
+    def to_xarray(self) -> Any:
+        """The summary as an ``xarray.Dataset`` with a ``statistic`` dimension.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dimensions ``variant``, ``year`` and ``statistic`` (``mean``, ``sd``, ``p5``
+            ... ``se_p95``, as in the table); one float64 variable per metric with the
+            attributes of :meth:`SimulationResult.to_xarray`; NaN where the table has no
+            row (an undefined statistic). Attributes as there, plus ``exact`` (1 or 0) and
+            ``quantile_rel_error``.
+
+        Raises
+        ------
+        simulator.errors.MissingExtraError
+            If xarray is not installed (``pip install "jevons[io]"``).
+        """
+        from simulator.export import run_summary_dataset
+
+        return run_summary_dataset(self)

@@ -2,8 +2,10 @@
 
 This is step (4) of the pipeline (MODEL.md §7): it turns per-sample arrays shaped
 ``(n_samples, n_years + 1)`` into small per-year arrays and a tidy table with the columns
-``scenario, variant, metric, year, statistic, value`` (MODEL.md §9). It imports nothing from
-``simulator`` but typing helpers, and nothing from pydantic, YAML or matplotlib.
+``scenario, variant, metric, year, statistic, value, unit`` (MODEL.md §9). It imports nothing
+from ``simulator`` but typing helpers and the metric names and units
+(:mod:`simulator.metrics`), and nothing from pydantic, YAML or matplotlib (pandas only inside
+:meth:`SummaryTable.to_pandas`).
 
 Every function here is silent under ``warnings.simplefilter("error")``: divisions by zero,
 infinite quantiles and undefined moments are handled explicitly instead of through numpy's
@@ -26,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from simulator._typing import Array
+from simulator.metrics import value_unit
 
 __all__ = [
     "COLUMNS",
@@ -47,8 +50,19 @@ FloatArray: TypeAlias = NDArray[np.float64]
 DEFAULT_PROBS: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Probabilities of the reported quantiles (MODEL.md §7). [-]"""
 
-COLUMNS: tuple[str, ...] = ("scenario", "variant", "metric", "year", "statistic", "value")
-"""Columns of the tidy summary table, in order (MODEL.md §9)."""
+COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "variant",
+    "metric",
+    "year",
+    "statistic",
+    "value",
+    "unit",
+)
+"""Columns of the tidy summary table, in order (MODEL.md §9, and the unit of ``value``).
+
+``unit`` was added after the first release, as the last column, so that a reader by
+position of the first six still works; readers of ``summary.csv`` should go by name."""
 
 ComparisonOp: TypeAlias = Literal["<", "<=", ">", ">="]
 """Comparison operators accepted by :func:`exceedance`."""
@@ -500,8 +514,8 @@ class QuestionAnswer:
 class SummaryTable:
     """A tidy summary: one row per scenario, variant, metric, year and statistic.
 
-    The columns are those of MODEL.md §9 (:data:`COLUMNS`); each attribute holds one column,
-    in row order, named in the plural.
+    The columns are those of MODEL.md §9 and the unit of the value (:data:`COLUMNS`); each
+    attribute holds one column, in row order, named in the plural.
 
     Attributes
     ----------
@@ -512,6 +526,10 @@ class SummaryTable:
     values : ndarray of float64
         Column ``value``, in the metric's canonical unit (MODEL.md §9); ``impact`` rows are
         ratios [-]. May hold ``inf`` (impact quantiles) and NaN (undefined moments).
+    units : tuple of str, optional
+        Column ``unit``: the unit of each value, ``"1"`` when dimensionless. Default (empty):
+        from the variant, metric and statistic by :func:`simulator.metrics.value_unit` (``""``
+        for a metric the model does not know).
     """
 
     scenarios: tuple[str, ...]
@@ -520,6 +538,7 @@ class SummaryTable:
     years: tuple[int, ...]
     statistics: tuple[str, ...]
     values: FloatArray
+    units: tuple[str, ...] = ()
     _index: dict[tuple[str, str, int, str], int] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -533,9 +552,34 @@ class SummaryTable:
         values = np.asarray(self.values, dtype=np.float64)
         values.setflags(write=False)
         object.__setattr__(self, "values", values)
+        if not self.units and n:
+            known: dict[tuple[str, str, str], str] = {}
+            units = []
+            for key in zip(self.variants, self.metrics, self.statistics, strict=True):
+                unit = known.get(key)
+                if unit is None:
+                    unit = known[key] = _unit_or_blank(*key)
+                units.append(unit)
+            object.__setattr__(self, "units", tuple(units))
+        elif len(self.units) != n:
+            msg = "every column of a SummaryTable must have the same length"
+            raise ValueError(msg)
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def __repr__(self) -> str:
+        def few(col: Sequence[str]) -> str:
+            seen = list(dict.fromkeys(col))
+            shown = ", ".join(seen[:3]) + (f", ... ({len(seen)})" if len(seen) > 3 else "")
+            return f"[{shown}]"
+
+        years = f"{min(self.years)}..{max(self.years)}" if self.years else "none"
+        return (
+            f"SummaryTable(rows={len(self):,}, scenarios={few(self.scenarios)}, "
+            f"variants={few(self.variants)}, metrics={len(set(self.metrics))}, "
+            f"years={years}, statistics={len(set(self.statistics))})"
+        )
 
     @property
     def columns(self) -> dict[str, tuple[str, ...] | tuple[int, ...] | FloatArray]:
@@ -547,10 +591,11 @@ class SummaryTable:
             "year": self.years,
             "statistic": self.statistics,
             "value": self.values,
+            "unit": self.units,
         }
 
-    def rows(self) -> Iterator[tuple[str, str, str, int, str, float]]:
-        """Iterate over rows as ``(scenario, variant, metric, year, statistic, value)``."""
+    def rows(self) -> Iterator[tuple[str, str, str, int, str, float, str]]:
+        """Iterate over rows as ``(scenario, variant, metric, year, statistic, value, unit)``."""
         return zip(
             self.scenarios,
             self.variants,
@@ -558,6 +603,7 @@ class SummaryTable:
             self.years,
             self.statistics,
             self.values.tolist(),
+            self.units,
             strict=True,
         )
 
@@ -632,7 +678,32 @@ class SummaryTable:
     def _write_csv(self, fh: TextIO) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows((s, v, m, y, st, repr(x)) for s, v, m, y, st, x in self.rows())
+        writer.writerows((s, v, m, y, st, repr(x), u) for s, v, m, y, st, x, u in self.rows())
+
+    def to_pandas(self) -> Any:
+        """The table as a tidy pandas DataFrame, one row per row, columns :data:`COLUMNS`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``scenario``, ``variant``, ``metric``, ``statistic`` and ``unit`` are
+            categorical (categories in order of first appearance), ``year`` is int64 and
+            ``value`` float64 [the row's ``unit``]; a default ``RangeIndex``. Reading
+            ``summary.csv`` back with ``pandas.read_csv`` gives the same values.
+
+        Raises
+        ------
+        simulator.errors.MissingExtraError
+            If pandas is not installed (``pip install "jevons[io]"``).
+
+        Examples
+        --------
+        >>> df = table.to_pandas()  # doctest: +SKIP
+        >>> df.query("variant == 'impact' and statistic == 'p50' and year == 2027")  # doctest: +SKIP
+        """
+        from simulator.export import summary_frame
+
+        return summary_frame(self)
 
     @classmethod
     def concat(cls, tables: Sequence[SummaryTable], /) -> SummaryTable:
@@ -647,7 +718,15 @@ class SummaryTable:
             years=tuple(y for t in tables for y in t.years),
             statistics=tuple(s for t in tables for s in t.statistics),
             values=np.concatenate([t.values for t in tables]),
+            units=tuple(u for t in tables for u in t.units),
         )
+
+
+def _unit_or_blank(variant: str, metric: str, statistic: str) -> str:
+    try:
+        return value_unit(variant, metric, statistic)
+    except KeyError:
+        return ""
 
 
 def summarize(

@@ -2,11 +2,14 @@
 
 Layout of the output folder (flat):
 
-- ``summary.csv``: the tidy table of MODEL.md §9, canonical units;
+- ``summary.csv``: the tidy table of MODEL.md §9, canonical units, with a ``unit`` column;
 - ``summary.json``: the same records, the answers to the scenario's questions and metadata;
+- ``summary.parquet`` (optional, ``parquet=True``): the same table as Parquet;
 - ``samples.npz`` (optional): every per-sample array, keyed ``"<variant>/<metric>"``
   (shape ``(n, T + 1)``), the draws of the uncertain inputs, keyed ``"inputs/<parameter
-  path>"`` (shape ``(n,)``), and ``"years"``;
+  path>"`` (shape ``(n,)``), and ``"years"``; or, with ``parquet=True``,
+  ``samples.parquet``: the same values, one row per sample and year
+  (:mod:`simulator.export`);
 - ``impact.png`` (when the shocks change something), ``<metric>.png`` and
   ``compute_by_kind.png``: charts (:mod:`simulator.report.charts`);
 - ``manifest.json``: the resolved scenario, seed, sampling, versions, timings and the sha256
@@ -37,8 +40,10 @@ __all__ = [
     "MANIFEST_KEYS",
     "MANIFEST_NAME",
     "SAMPLES_NAME",
+    "SAMPLES_PARQUET_NAME",
     "SUMMARY_CSV_NAME",
     "SUMMARY_JSON_NAME",
+    "SUMMARY_PARQUET_NAME",
     "inputs_sha256",
     "json_text",
     "output_folder_problem",
@@ -53,6 +58,10 @@ MANIFEST_NAME = "manifest.json"
 """File name of the run manifest."""
 SAMPLES_NAME = "samples.npz"
 """File name of the per-sample arrays."""
+SUMMARY_PARQUET_NAME = "summary.parquet"
+"""File name of the tidy summary table as Parquet (``parquet=True``)."""
+SAMPLES_PARQUET_NAME = "samples.parquet"
+"""File name of the per-sample arrays as Parquet (``parquet=True``)."""
 
 MANIFEST_KEYS: frozenset[str] = frozenset(
     {
@@ -181,7 +190,8 @@ def _write_summary_json(
             "block_size": result.block_size,
             "versions": dict(result.versions),
             "units": (
-                "canonical (MODEL.md §9); impact rows are ratios with / without, except "
+                "canonical (MODEL.md §9), each record's in its unit field (1: "
+                "dimensionless); impact rows are ratios with / without, except "
                 f"for {', '.join(sorted(IMPACT_AS_DIFFERENCE))}: the paired difference "
                 "with - without, in H100e"
             ),
@@ -191,12 +201,24 @@ def _write_summary_json(
     _dump_json(data, path)
 
 
+def _samples_name(result: SimulationResult | RunSummary, parquet: bool) -> str:
+    if isinstance(result, RunSummary) and result.samples_file is not None:
+        streamed = Path(result.samples_file).suffix.lower() == ".parquet"
+        return SAMPLES_PARQUET_NAME if streamed else SAMPLES_NAME
+    return SAMPLES_PARQUET_NAME if parquet else SAMPLES_NAME
+
+
 def _write_samples(path: Path, result: SimulationResult | RunSummary) -> None:
     if isinstance(result, RunSummary):  # streamed to disk during the run: move it in
         if result.samples_file is None:
             msg = "save_samples needs a run made with save_samples (simulate_summary)"
             raise ValueError(msg)
         shutil.move(result.samples_file, path)
+        return
+    if path.suffix == ".parquet":
+        from simulator.export import write_samples_parquet
+
+        write_samples_parquet(path, result)
         return
     arrays: dict[str, Any] = {"years": np.asarray(result.years, dtype=np.int64)}
     for variant in VARIANTS:
@@ -253,6 +275,7 @@ def write_outputs(
     answers: Sequence[QuestionAnswer] = (),
     manifest_extra: Mapping[str, Any] | None = None,
     save_samples: bool = False,
+    parquet: bool = False,
 ) -> list[Path]:
     """Write a run's summary, charts, manifest and optionally its samples to a folder.
 
@@ -273,17 +296,25 @@ def write_outputs(
     save_samples : bool, optional
         Also write ``samples.npz`` with every per-sample array (large: ``8 n (T + 1)`` bytes
         per metric and variant).
+    parquet : bool, optional
+        Also write ``summary.parquet``, and write the samples as ``samples.parquet``
+        instead of ``samples.npz`` (for a streamed :class:`RunSummary`, the format is the
+        one its samples file was streamed in). Needs the extra ``jevons[io]``.
 
     Returns
     -------
     paths : list of Path
         Files written, in the output folder: ``summary.csv``, ``summary.json``,
-        ``samples.npz`` (if asked), the charts, ``manifest.json``.
+        ``summary.parquet`` (if ``parquet``), ``samples.npz`` or ``samples.parquet`` (if
+        asked), the charts, ``manifest.json``.
 
     Raises
     ------
     ValueError
         If ``manifest_extra`` reuses a manifest key (checked before anything is written).
+    simulator.errors.MissingExtraError
+        If ``parquet`` and pandas or pyarrow is not installed (checked before anything is
+        written).
     OSError
         If anything fails while writing, with a message naming the folder; the original
         exception is chained. Temporary files are removed first.
@@ -311,6 +342,10 @@ def write_outputs(
     if clash:
         msg = f"manifest_extra must not reuse manifest keys; got {', '.join(clash)}"
         raise ValueError(msg)
+    if parquet:
+        from simulator.export import require
+
+        require("parquet output", "pandas", "pyarrow", "pyarrow.parquet")
     target = Path(directory).absolute()
     if target.is_symlink():  # replace the folder the link points to, keep the link
         target = Path(os.path.realpath(target))
@@ -324,7 +359,7 @@ def write_outputs(
             raise IsADirectoryError(msg)
         with staging_folder(target) as stage:
             names = _write_and_publish(
-                result, summary, answers, stage, target, save_samples, extra
+                result, summary, answers, stage, target, save_samples, extra, parquet
             )
     except BaseException as exc:
         if isinstance(exc, Exception) and not isinstance(exc, MemoryError):
@@ -342,11 +377,13 @@ def _write_and_publish(
     target: Path,
     save_samples: bool,
     extra: dict[str, Any],
+    parquet: bool = False,
 ) -> list[str]:
     """Write a run's files into ``stage``, then publish it as ``target``; the file names."""
     streamed = save_samples and isinstance(result, RunSummary)
+    samples_name = _samples_name(result, parquet)
     if streamed:  # already on disk next to the target: moved in before anything else
-        _write_samples(stage / SAMPLES_NAME, result)
+        _write_samples(stage / samples_name, result)
     kill_point(1)
 
     files: list[Path] = []
@@ -355,10 +392,15 @@ def _write_and_publish(
     kill_point(2)
     _write_summary_json(stage / SUMMARY_JSON_NAME, result, summary, answers)
     files.append(stage / SUMMARY_JSON_NAME)
+    if parquet:
+        from simulator.export import write_summary_parquet
+
+        write_summary_parquet(stage / SUMMARY_PARQUET_NAME, summary)
+        files.append(stage / SUMMARY_PARQUET_NAME)
     if save_samples:
         if not streamed:
-            _write_samples(stage / SAMPLES_NAME, result)
-        files.append(stage / SAMPLES_NAME)
+            _write_samples(stage / samples_name, result)
+        files.append(stage / samples_name)
     files.extend(write_charts(result, stage))
     _write_manifest(stage / MANIFEST_NAME, result, files, extra)
     files.append(stage / MANIFEST_NAME)

@@ -166,7 +166,7 @@ def test_run_json_has_summary_and_answers() -> None:
     for a in payload["answers"]:
         assert 0.0 <= a["probability"] <= 1.0
     rows = payload["summary"]
-    assert {"scenario", "variant", "metric", "year", "statistic", "value"} <= set(rows[0])
+    assert {"scenario", "variant", "metric", "year", "statistic", "value", "unit"} <= set(rows[0])
     assert {r["variant"] for r in rows} == {"with_shocks", "counterfactual", "impact"}
 
 
@@ -191,7 +191,7 @@ def test_run_out_writes_all_files(tmp_path: Path) -> None:
         "compute_by_kind.png",
     } <= pngs
     header = (out / "summary.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "scenario,variant,metric,year,statistic,value"
+    assert header == "scenario,variant,metric,year,statistic,value,unit"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == 2
     assert manifest["n_samples"] == 300

@@ -100,7 +100,14 @@ def test_compare_writes_tidy_files_and_charts(tmp_path: Path) -> None:
     ]
     with (out / "compare.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["scenario", "variant", "metric", "year", "statistic", "value"]
+    assert list(rows[0]) == ["scenario", "variant", "metric", "year", "statistic", "value", "unit"]
+    # MODEL.md §9: hbm_gb is in GB, and so is the difference of two scenarios; a ratio is 1
+    units = {
+        r["variant"]: r["unit"]
+        for r in rows
+        if r["metric"] == "hbm_gb" and r["statistic"] == "p50"
+    }
+    assert units == {"with_shocks": "GB", "difference": "GB", "ratio": "1"}
     assert {r["scenario"] for r in rows} == {"valid", "b", "valid vs b"}
     meta = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert meta["pairs"][0]["pairing"]["only_a"] == []

@@ -152,6 +152,24 @@ def test_run_resume_and_index(tmp_path: Path) -> None:
     assert {r["scenario"] for r in summary} == {"a", "b"}
     assert {r["metric"] for r in summary} == set(HEADLINE_METRICS)
     assert not list(out.glob(".jevons-*/"))  # no staging folder left behind
+    # units from summary.csv (MODEL.md §9: HBM in GB, its impact a ratio)
+    units = {(r["variant"], r["metric"]) for r in summary if r["unit"] == "GB"}
+    assert ("with_shocks", "hbm_gb") in units
+    assert {
+        r["unit"] for r in summary if r["variant"] == "impact" and r["metric"] == "hbm_gb"
+    } == {"1"}
+    # a folder written before summary.csv had a unit column still reads, units filled in
+    old = out / "a" / "summary.csv"
+    with old.open(encoding="utf-8", newline="") as fh:
+        kept = [{k: v for k, v in r.items() if k != "unit"} for r in csv.DictReader(fh)]
+    with old.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(kept[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(kept)
+    write_index(out, outcomes, HEADLINE_METRICS)
+    with (out / INDEX_SUMMARY_NAME).open(encoding="utf-8") as fh:
+        reread = list(csv.DictReader(fh))
+    assert [r["unit"] for r in reread] == [r["unit"] for r in summary]
 
 
 def test_stale_staging_folders_are_removed(tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ def test_write_outputs(result, summary, answers, tmp_path):
     _assert_no_temporaries(tmp_path)
 
     header = (out / "summary.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "scenario,variant,metric,year,statistic,value"
+    assert header == "scenario,variant,metric,year,statistic,value,unit"
 
     data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert len(data["records"]) == len(summary)

@@ -266,9 +266,11 @@ def test_summary_table_exports(table):
     lines = buf.getvalue().splitlines()
     assert lines[0] == ",".join(COLUMNS)
     assert len(lines) == len(table) + 1
-    scenario, variant, metric, year, statistic, value = lines[1].split(",")
+    scenario, variant, metric, year, statistic, value, unit = lines[1].split(",")
     assert (scenario, variant, metric, int(year), statistic) == first[:5]
     assert float(value) == first[5]  # repr round-trips
+    # the first row is with_shocks hbm_gb (the fixture's first metric), in GB (MODEL.md §9)
+    assert unit == first[6] == "GB"
 
 
 def test_summary_table_to_csv_path(table, tmp_path):
