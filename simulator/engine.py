@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -40,7 +41,15 @@ from simulator.model.inputs import (
     ShockInputs,
 )
 from simulator.result import RunSummary, SimulationResult
-from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values
+from simulator.sampling import (
+    BLOCK_SIZE,
+    SobolSampleCountWarning,
+    as_seed,
+    draw_block,
+    path_values,
+    se_replicates,
+    sobol_sample_count_problem,
+)
 from simulator.schema import Scenario
 from simulator.schema.scenario import Adoption
 from simulator.sketch import RELATIVE_ERROR
@@ -137,8 +146,7 @@ def simulate(
 
     def run_block(i: int) -> int:
         rows = slice(int(offsets[i]), int(offsets[i + 1]))
-        draws = draw_block(scenario, seed, todo[i], block_size=block_size)
-        draws = {k: v[: sizes[i]] for k, v in draws.items()}
+        draws = draw_block(scenario, seed, todo[i], block_size=block_size, size=sizes[i])
         inputs = build_inputs(scenario, draws, xp=xp)
         # Overflow is reported by _check_finite below, with where it happened.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -691,6 +699,10 @@ def _plan(
         sampling = scenario.sampling.model_copy(update={"method": method})
         scenario = scenario.model_copy(update={"sampling": sampling})
     seed = as_seed(scenario.sampling.seed if rng is None else rng)
+    if scenario.sampling.method == "sobol":
+        problem = sobol_sample_count_problem(n)
+        if problem is not None:
+            warnings.warn(problem, SobolSampleCountWarning, stacklevel=3)
     n_blocks = math.ceil(n / block_size)
     todo = list(range(n_blocks)) if blocks is None else list(blocks)
     if any(not 0 <= b < n_blocks for b in todo):
@@ -720,8 +732,9 @@ def _compute_block(
     """Both variants of block ``plan.todo[i]``, checked finite, as NumPy arrays."""
     scenario, years = plan.scenario, plan.scenario.years.all
     t0 = time.perf_counter()
-    draws = draw_block(scenario, plan.seed, plan.todo[i], block_size=plan.block_size)
-    draws = {k: v[: plan.sizes[i]] for k, v in draws.items()}
+    draws = draw_block(
+        scenario, plan.seed, plan.todo[i], block_size=plan.block_size, size=plan.sizes[i]
+    )
     inputs = build_inputs(scenario, draws, xp=xp)
     t1 = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
