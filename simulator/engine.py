@@ -319,7 +319,8 @@ def answer_questions(scenario: Scenario, result: SimulationResult) -> list[Quest
     -------
     list of QuestionAnswer
         One per question, in scenario order: probability and its binomial
-        standard error ``sqrt(p (1 - p) / n)`` (MODEL.md §7).
+        standard error ``sqrt(p (1 - p) / n)`` (MODEL.md §7), or, for a ``sobol`` run, the
+        standard error over its independent replicates.
     """
     answers = []
     k_of = {y: k for k, y in enumerate(result.years)}
@@ -329,7 +330,7 @@ def answer_questions(scenario: Scenario, result: SimulationResult) -> list[Quest
         threshold: Any = (
             result.counterfactual[q.metric][:, k] if q.than == "counterfactual" else q.than
         )
-        p, se = exceedance(x, q.op, threshold)
+        p, se = exceedance(x, q.op, threshold, replicates=se_replicates(result.method))
         answers.append(
             QuestionAnswer(name=q.name, text=q.describe(), probability=float(p), se=float(se))
         )
@@ -581,6 +582,7 @@ def simulate_summary(
         exact_budget = EXACT_BUDGET_BYTES if have is None else min(EXACT_BUDGET_BYTES, have // 4)
     exact = total * per_sample <= exact_budget
     questions = _question_specs(scenario)
+    replicates = se_replicates(scenario.sampling.method)
     clock = _Clock()
     local = threading.local()
 
@@ -600,7 +602,9 @@ def simulate_summary(
         if ws is None:
             ws = local.workspace = Workspace()
         started = time.perf_counter()
-        part = StreamingSummary.of_block(a, b, questions, ws)
+        part = StreamingSummary.of_block(
+            a, b, questions, ws, replicates=replicates, first=int(plan.offsets[i])
+        )
         clock.add("summarize_s", time.perf_counter() - started)
         return plan.sizes[i], (part, (a, b) if save_samples is not None else None)
 
@@ -635,8 +639,10 @@ def simulate_summary(
             "counterfactual": kept["c"],
             "impact": _LazyImpact(kept["w"], kept["c"]),
         }
-        table = _summarize_each(variants, years, scenario.name, probs, summary_progress)
-        answers = _answers_exact(questions, kept["w"], kept["c"], total)
+        table = _summarize_each(
+            variants, years, scenario.name, probs, summary_progress, replicates
+        )
+        answers = _answers_exact(questions, kept["w"], kept["c"], total, replicates)
         rel_error = 0.0
     else:
         table = merged.table(years, scenario=scenario.name, probs=probs, progress=summary_progress)
@@ -778,6 +784,7 @@ def _summarize_each(
     scenario: str,
     probs: Sequence[float],
     progress: ProgressCallback | None,
+    replicates: int | None = None,
 ) -> SummaryTable:
     """:func:`summarize`, one series at a time (same rows, same order), with progress."""
     tables = []
@@ -785,7 +792,9 @@ def _summarize_each(
     for variant, metrics in variants.items():
         for metric in metrics:
             one = {variant: {metric: metrics[metric]}}
-            tables.append(summarize(one, years, scenario=scenario, probs=probs))
+            tables.append(
+                summarize(one, years, scenario=scenario, probs=probs, replicates=replicates)
+            )
             if progress is not None:
                 progress(len(tables), total)
     return SummaryTable.concat(tables)
@@ -838,6 +847,7 @@ def _answers_exact(
     w: Mapping[str, NDArray[np.float64]],
     c: Mapping[str, NDArray[np.float64]],
     n: int,
+    replicates: int | None = None,
 ) -> list[QuestionAnswer]:
     """The answers :func:`answer_questions` gives, from the kept samples."""
     out = []
@@ -848,7 +858,7 @@ def _answers_exact(
         else:
             x = (w if q.variant == "with_shocks" else c)[q.metric][:, k]
         threshold: Any = c[q.metric][:, k] if q.than is None else q.than
-        p, se = exceedance(x, q.op, threshold)
+        p, se = exceedance(x, q.op, threshold, replicates=replicates)
         out.append(QuestionAnswer(name=q.name, text=q.text, probability=float(p), se=float(se)))
     return out
 

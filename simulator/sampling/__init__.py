@@ -110,7 +110,9 @@ def draw_block(
     (16384,)
     """
     n = block_size if size is None else size
-    uniforms = _correlated_uniforms(scenario, uncertain_names(scenario), seed, block, block_size, n)
+    uniforms = _correlated_uniforms(
+        scenario, uncertain_names(scenario), seed, block, block_size, n
+    )
     return values_from_uniforms(scenario, uniforms, n)
 
 

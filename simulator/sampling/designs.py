@@ -426,7 +426,7 @@ def correlate(
     step = max(1, replicates)
     for group in _components(names, correlations):
         u = np.stack([np.asarray(uniforms[names[i]], dtype=np.float64) for i in group], axis=1)
-        p = np.linalg.cholesky(target[np.ix_(group, group)])
+        p: FloatArray = np.linalg.cholesky(target[np.ix_(group, group)]).astype(np.float64)
         for r in range(step):
             u[r::step] = _iman_conover(u[r::step], p)
         for j, i in enumerate(group):

@@ -353,7 +353,7 @@ def test_designs_reject_bad_input():
     with pytest.raises(ValueError, match="unique"):
         block_uniforms("random", 1, ["a", "a"], 0, 8)
     assert block_uniforms("sobol", 1, [], 0, 8) == {}
-    with pytest.raises(ValueError, match="size must be in 1..block_size=8"):
+    with pytest.raises(ValueError, match=r"size must be in 1\.\.block_size=8"):
         block_uniforms("lhs", 1, NAMES, 0, 8, size=9)
 
 
