@@ -265,7 +265,8 @@ def test_sobol_run_standard_errors_streamed_equal_exact(deepseek) -> None:
     kwargs = {"rng": 5, "method": "sobol", "block_size": 1024}
     exact = simulate_summary(deepseek, 4096, workers=1, **kwargs)  # type: ignore[arg-type]
     streamed = simulate_summary(deepseek, 4096, workers=2, exact_budget=0, **kwargs)  # type: ignore[arg-type]
-    assert exact.exact and not streamed.exact
+    assert exact.exact
+    assert not streamed.exact
     for year in (2026, 2030):
         a = exact.summary.value("with_shocks", "hbm_gb", year, "se_mean")
         b = streamed.summary.value("with_shocks", "hbm_gb", year, "se_mean")
