@@ -323,3 +323,24 @@ def test_cli_says_so_for_sobol() -> None:
     assert result.exit_code == 0, result.output
     assert "note: the sobol design splits a run into 16" in result.output
     assert "use 512 or 1,024 samples" in result.output
+
+
+def test_validate_shows_achieved_rank_correlations() -> None:
+    # deepseek's 20,000 lhs samples with its seed: block 0 (16384) and block 1 (3616)
+    result = CliRunner().invoke(app, ["validate", str(SCENARIOS / "deepseek.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "rank correlations, requested -> achieved by its 20,000 lhs samples" in result.output
+    line = next(t for t in result.output.splitlines() if "shocks.deepseek.magnitude ~" in t)
+    target, achieved = (float(v) for v in line.split(": ")[1].split(" -> "))
+    assert target == 0.3
+    assert abs(achieved - target) < 0.01
+
+
+def test_validate_notes_a_sobol_sample_count(tmp_path: Path) -> None:
+    text = (SCENARIOS / "base.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "sobol.yaml"
+    path.write_text(text.replace("method: lhs", "method: sobol"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "note: the sobol design splits a run into 16" in result.output
+    assert "use 16,384 or 32,768 samples" in result.output
