@@ -495,21 +495,45 @@ def _iman_conover(u: FloatArray, chol_target: FloatArray) -> FloatArray:
     s, k = u.shape
     if s < 2:
         return u
-    order = np.argsort(u, axis=0, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(s)[:, np.newaxis], axis=0)
+    cols = np.ascontiguousarray(u.T)  # (k, s): one contiguous row per parameter
+    ranks = np.empty((k, s), dtype=np.intp)
+    ascending = np.empty((k, s))
+    every = np.arange(s)
+    for j in range(k):
+        ranks[j] = _ranks(cols[j])
+        ascending[j, ranks[j]] = cols[j]
     scores = special.ndtri(np.arange(1, s + 1) / (s + 1.0))
-    z = scores[ranks]
-    e = np.corrcoef(z, rowvar=False) if k > 1 else np.ones((1, 1))
+    z = scores[ranks]  # (k, s): each row a permutation of the scores
     try:
-        q = np.linalg.cholesky(e)
-        t = z @ np.linalg.inv(q).T @ chol_target.T  # sample correlation exactly P P^T
+        q = np.linalg.cholesky(np.corrcoef(z))
+        mix = chol_target @ np.linalg.inv(q)  # T^T = P Q^-1 S^T: correlation exactly P P^T
     except np.linalg.LinAlgError:  # too few samples for the scores' correlation (s <= k)
-        t = z @ chol_target.T
-    target_order = np.argsort(np.argsort(t, axis=0, kind="stable"), axis=0, kind="stable")
-    sorted_u = np.take_along_axis(u, order, axis=0)
-    out: FloatArray = np.take_along_axis(sorted_u, target_order, axis=0)
+        mix = chol_target
+    t = mix @ z
+    out = np.empty((s, k))
+    for j in range(k):
+        # quicksort: only the order of tied values could differ between numpy builds,
+        # and continuous scores (and uniforms on a 2**-52 grid) do not tie in practice
+        order = np.argsort(t[j])
+        placed = np.empty(s)
+        placed[order] = ascending[j, every]
+        out[:, j] = placed
     return out
+
+
+def _ranks(x: FloatArray) -> npt.NDArray[np.intp]:
+    """0-based ranks of distinct values (ties, which the designs never draw, by position).
+
+    A column with one value in each of its ``s`` strata of width ``1/s`` (a Latin
+    hypercube, a one-dimensional net) has its stratum indices as ranks, with no sort.
+    """
+    s = x.shape[0]
+    cells: npt.NDArray[np.intp] = np.minimum((x * s).astype(np.intp), s - 1)
+    if np.bincount(cells, minlength=s).max() == 1:
+        return cells
+    ranks = np.empty(s, dtype=np.intp)
+    ranks[np.argsort(x)] = np.arange(s)
+    return ranks
 
 
 def rank_correlation(
