@@ -450,8 +450,9 @@ class Sampling(_Model):
 
     method: Literal["random", "lhs", "sobol"] = Field(
         default="random",
-        description="random (plain Monte Carlo), lhs (Latin hypercube per block) or sobol "
-        "(scrambled Sobol').",
+        description="random (plain Monte Carlo), lhs (a Latin hypercube over the samples of "
+        "each block) or sobol (16 independently scrambled Sobol' sequences; use a power of 2 "
+        "samples).",
     )
     samples: WholeNumber = Field(
         default=10_000, ge=1, le=MAX_SAMPLES, description="Number of samples (paths)."
