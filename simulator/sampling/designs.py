@@ -387,7 +387,9 @@ def correlate(
     scores are close to normal), the matrix the scenario loader checks. The achieved rank
     correlations are then those of ``T``, within sampling noise of ``O(1/sqrt(s))`` of the
     requested ones (measured in ``tests/unit/test_designs.py`` and ``docs/sampling.md``;
-    :func:`rank_correlation` reports them).
+    :func:`rank_correlation` reports them). Pairs not requested within a group are
+    targeted at 0. Each group of parameters linked by correlations is reordered on its own,
+    so correlations among other parameters never change a group's draws.
 
     Parameters
     ----------
@@ -396,8 +398,9 @@ def correlate(
     correlations : sequence of (str, str, float)
         ``(name_a, name_b, rho)`` with ``rho`` a Spearman rank correlation in ``[-1, 1]``.
     replicates : int, optional
-        Reorder the samples ``r, r + R, r + 2R, ...`` of each replicate ``r < R`` on their
-        own (the ``sobol`` design's independent replicates stay independent); default 1.
+        Reorder each class of samples ``r, r + R, r + 2R, ...`` (``r < R``) on its own: under
+        the ``sobol`` design each class is one replicate's, so the independent replicates
+        stay independent. Default 1.
 
     Returns
     -------
