@@ -451,7 +451,7 @@ class Sampling(_Model):
     method: Literal["random", "lhs", "sobol"] = Field(
         default="random",
         description="random (plain Monte Carlo), lhs (a Latin hypercube over the samples of "
-        "each block) or sobol (16 independently scrambled Sobol' sequences; use a power of 2 "
+        "each block) or sobol (8 independently scrambled Sobol' sequences; use a power of 2 "
         "samples).",
     )
     samples: WholeNumber = Field(

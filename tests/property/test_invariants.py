@@ -893,8 +893,10 @@ def test_inv9_sampled_distributions_match_scipy(scenario: Scenario, seed: int) -
 def test_inv9_rank_correlations_match_requested(scenario: Scenario, seed: int) -> None:
     """Invariant 9: achieved Spearman rank correlations match the requested ones, and
     parameters outside every requested pair stay uncorrelated, within Monte Carlo error
-    (5 / sqrt(n) at n = 512)."""
-    n = 512
+    (5 / sqrt(n) at n = 512; at n = 4096 for sobol, whose 8 replicates of 64 points have
+    poor two-dimensional projections in many dimensions: docs/sampling.md, section 6 of
+    docs/sampling_figures.py, measures a worst-pair spread of 0.11 at n = 512)."""
+    n = 4096 if scenario.sampling.method == "sobol" else 512
     draws = draw_block(scenario, seed, 0, block_size=n)
     dists = dict(scenario.scalars())
     tol = 5.0 / math.sqrt(n)
