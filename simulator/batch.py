@@ -56,6 +56,7 @@ from simulator.metrics import value_unit
 from simulator.report._atomic import atomic_write, remove_stale_stages
 from simulator.report.writers import MANIFEST_NAME, inputs_sha256, write_outputs
 from simulator.result import SimulationResult
+from simulator.sampling import se_replicates
 from simulator.sampling.streams import BLOCK_SIZE, as_seed
 from simulator.summary import summarize
 
@@ -431,6 +432,7 @@ def _run_job(job: Job, out: Path, save_samples: bool) -> dict[str, Any]:
         {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
         result.years,
         scenario=job.label,
+        replicates=se_replicates(result.method),
     )
     answers = answer_questions(sc, result)
     write_outputs(

@@ -197,7 +197,10 @@ def validate(
         typer.Argument(exists=True, dir_okay=False, readable=True, help="Scenario files."),
     ],
 ) -> None:
-    """Check scenario files; print OK and a one-line summary for each valid one."""
+    """Check scenario files; print OK and a summary for each valid one.
+
+    It ends with the rank correlations requested and those its own samples achieve.
+    """
     from simulator.io import load_scenario
 
     bad = 0
@@ -214,10 +217,36 @@ def validate(
             f"{len(sc.demand.segments)} segments, {n_shocks} shock{'s' if n_shocks != 1 else ''}, "
             f"{len(sc.uncertain())} uncertain parameters"
         )
+        for line in _design_lines(sc):
+            typer.echo(line)
     good = len(files) - bad
     typer.echo(f"{good} valid, {bad} invalid.", err=bad > 0)
     if bad:
         raise typer.Exit(code=EXIT_SCENARIO_ERROR)
+
+
+def _design_lines(sc: Any) -> list[str]:
+    """What a valid scenario's sampling design achieves: its rank correlations, measured."""
+    from simulator.sampling import achieved_rank_correlations, sobol_sample_count_problem
+
+    lines = []
+    sampling = sc.sampling
+    seed = 0 if sampling.seed is None else sampling.seed
+    if sampling.method == "sobol":
+        problem = sobol_sample_count_problem(sampling.samples)
+        if problem is not None:
+            lines.append(f"  note: {problem}")
+    got = achieved_rank_correlations(sc, seed, sampling.samples)
+    if got:
+        lines.append(
+            f"  rank correlations, requested -> achieved by its {sampling.samples:,} "
+            f"{sampling.method} samples (seed {seed}; Iman-Conover):"
+        )
+        lines += [
+            f"    {c.between[0]} ~ {c.between[1]}: {c.target:+.2f} -> {c.achieved:+.3f}"
+            for c in got
+        ]
+    return lines
 
 
 @app.command()

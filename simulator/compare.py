@@ -14,7 +14,7 @@ What that means for each kind of parameter (:func:`pairing`):
 - present in one scenario only: drawn from its own stream, independent of everything in
   the other scenario, so its whole variance stays in the difference (it is not paired with
   anything; there is nothing to pair it with);
-- correlated (``correlations``) differently in the two: the copula mixes its uniforms with
+- correlated (``correlations``) differently in the two: Iman-Conover reorders its values by
   those of its partners, so its draws differ even where its distribution does not;
 - the ``sobol`` design numbers dimensions by the sorted parameter names: when the sets of
   uncertain parameters differ, every dimension may shift and pairing is lost (``random``
@@ -110,8 +110,8 @@ class Pairing:
     only_a, only_b : tuple of str
         Uncertain parameters of one scenario only: independent of the other scenario.
     recoupled : tuple of str
-        Parameters whose correlations differ between the two: the copula changes their
-        draws.
+        Parameters whose correlations differ between the two: Iman-Conover reorders
+        their draws.
     design_breaks_pairing : bool
         True for the ``sobol`` design when the sets of uncertain parameters differ.
     """
@@ -147,7 +147,7 @@ class Pairing:
             shown = ", ".join(self.recoupled[:4]) + (", ..." if len(self.recoupled) > 4 else "")
             lines.append(
                 f"{len(self.recoupled)} parameters are correlated differently in the two "
-                f"scenarios ({shown}): the copula changes their draws, which weakens their "
+                f"scenarios ({shown}): Iman-Conover reorders their draws, which weakens "
                 "pairing."
             )
         if self.design_breaks_pairing:

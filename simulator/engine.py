@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,7 +42,16 @@ from simulator.model.inputs import (
     ShockInputs,
 )
 from simulator.result import INPUTS_PREFIX, RunSummary, SimulationResult
-from simulator.sampling import BLOCK_SIZE, as_seed, draw_block, path_values, uncertain_names
+from simulator.sampling import (
+    BLOCK_SIZE,
+    SobolSampleCountWarning,
+    as_seed,
+    draw_block,
+    path_values,
+    se_replicates,
+    sobol_sample_count_problem,
+    uncertain_names,
+)
 from simulator.schema import Scenario
 from simulator.schema.scenario import Adoption
 from simulator.sketch import RELATIVE_ERROR
@@ -149,8 +159,7 @@ def simulate(
 
     def run_block(i: int) -> int:
         rows = slice(int(offsets[i]), int(offsets[i + 1]))
-        draws = draw_block(scenario, seed, todo[i], block_size=block_size)
-        draws = {k: v[: sizes[i]] for k, v in draws.items()}
+        draws = draw_block(scenario, seed, todo[i], block_size=block_size, size=sizes[i])
         for name, values in drawn.items():
             values[rows] = draws[name]
         inputs = build_inputs(scenario, draws, xp=xp)
@@ -327,7 +336,8 @@ def answer_questions(scenario: Scenario, result: SimulationResult) -> list[Quest
     -------
     list of QuestionAnswer
         One per question, in scenario order: probability and its binomial
-        standard error ``sqrt(p (1 - p) / n)`` (MODEL.md §7).
+        standard error ``sqrt(p (1 - p) / n)`` (MODEL.md §7), or, for a ``sobol`` run, the
+        standard error over its independent replicates.
     """
     answers = []
     k_of = {y: k for k, y in enumerate(result.years)}
@@ -337,7 +347,7 @@ def answer_questions(scenario: Scenario, result: SimulationResult) -> list[Quest
         threshold: Any = (
             result.counterfactual[q.metric][:, k] if q.than == "counterfactual" else q.than
         )
-        p, se = exceedance(x, q.op, threshold)
+        p, se = exceedance(x, q.op, threshold, replicates=se_replicates(result.method))
         answers.append(
             QuestionAnswer(name=q.name, text=q.describe(), probability=float(p), se=float(se))
         )
@@ -597,6 +607,7 @@ def simulate_summary(
         exact_budget = EXACT_BUDGET_BYTES if have is None else min(EXACT_BUDGET_BYTES, have // 4)
     exact = total * per_sample <= exact_budget
     questions = _question_specs(scenario)
+    replicates = se_replicates(scenario.sampling.method)
     clock = _Clock()
     local = threading.local()
 
@@ -616,7 +627,9 @@ def simulate_summary(
         if ws is None:
             ws = local.workspace = Workspace()
         started = time.perf_counter()
-        part = StreamingSummary.of_block(a, b, questions, ws)
+        part = StreamingSummary.of_block(
+            a, b, questions, ws, replicates=replicates, first=int(plan.offsets[i])
+        )
         clock.add("summarize_s", time.perf_counter() - started)
         return plan.sizes[i], (part, (a, b, drawn) if save_samples is not None else None)
 
@@ -655,8 +668,10 @@ def simulate_summary(
             "counterfactual": kept["c"],
             "impact": _LazyImpact(kept["w"], kept["c"]),
         }
-        table = _summarize_each(variants, years, scenario.name, probs, summary_progress)
-        answers = _answers_exact(questions, kept["w"], kept["c"], total)
+        table = _summarize_each(
+            variants, years, scenario.name, probs, summary_progress, replicates
+        )
+        answers = _answers_exact(questions, kept["w"], kept["c"], total, replicates)
         rel_error = 0.0
     else:
         table = merged.table(years, scenario=scenario.name, probs=probs, progress=summary_progress)
@@ -722,6 +737,10 @@ def _plan(
         sampling = scenario.sampling.model_copy(update={"method": method})
         scenario = scenario.model_copy(update={"sampling": sampling})
     seed = as_seed(scenario.sampling.seed if rng is None else rng)
+    if scenario.sampling.method == "sobol":
+        problem = sobol_sample_count_problem(n)
+        if problem is not None:
+            warnings.warn(problem, SobolSampleCountWarning, stacklevel=3)
     n_blocks = math.ceil(n / block_size)
     todo = list(range(n_blocks)) if blocks is None else list(blocks)
     if any(not 0 <= b < n_blocks for b in todo):
@@ -767,8 +786,9 @@ def _compute_block(
     """
     scenario, years = plan.scenario, plan.scenario.years.all
     t0 = time.perf_counter()
-    draws = draw_block(scenario, plan.seed, plan.todo[i], block_size=plan.block_size)
-    draws = {k: v[: plan.sizes[i]] for k, v in draws.items()}
+    draws = draw_block(
+        scenario, plan.seed, plan.todo[i], block_size=plan.block_size, size=plan.sizes[i]
+    )
     drawn = {name: draws[name] for name in plan.uncertain}
     inputs = build_inputs(scenario, draws, xp=xp)
     t1 = time.perf_counter()
@@ -813,6 +833,7 @@ def _summarize_each(
     scenario: str,
     probs: Sequence[float],
     progress: ProgressCallback | None,
+    replicates: int | None = None,
 ) -> SummaryTable:
     """:func:`summarize`, one series at a time (same rows, same order), with progress."""
     tables = []
@@ -820,7 +841,9 @@ def _summarize_each(
     for variant, metrics in variants.items():
         for metric in metrics:
             one = {variant: {metric: metrics[metric]}}
-            tables.append(summarize(one, years, scenario=scenario, probs=probs))
+            tables.append(
+                summarize(one, years, scenario=scenario, probs=probs, replicates=replicates)
+            )
             if progress is not None:
                 progress(len(tables), total)
     return SummaryTable.concat(tables)
@@ -873,6 +896,7 @@ def _answers_exact(
     w: Mapping[str, NDArray[np.float64]],
     c: Mapping[str, NDArray[np.float64]],
     n: int,
+    replicates: int | None = None,
 ) -> list[QuestionAnswer]:
     """The answers :func:`answer_questions` gives, from the kept samples."""
     out = []
@@ -883,7 +907,7 @@ def _answers_exact(
         else:
             x = (w if q.variant == "with_shocks" else c)[q.metric][:, k]
         threshold: Any = c[q.metric][:, k] if q.than is None else q.than
-        p, se = exceedance(x, q.op, threshold)
+        p, se = exceedance(x, q.op, threshold, replicates=replicates)
         out.append(QuestionAnswer(name=q.name, text=q.text, probability=float(p), se=float(se)))
     return out
 

@@ -38,6 +38,7 @@ from simulator.summary import (
     SummaryTable,
     defined_rows,
     quantile_name,
+    replicate_se,
 )
 
 __all__ = ["Moments", "QuestionSpec", "SeriesSummary", "StreamingSummary", "Workspace"]
@@ -102,18 +103,30 @@ class Moments:
 
 @dataclass
 class SeriesSummary:
-    """Moments and histogram of one metric of one variant, one row per year."""
+    """Moments and histogram of one metric of one variant, one row per year.
+
+    ``replicate_sums`` (shape ``(R, rows)``) and ``replicate_counts`` (shape ``(R,)``) hold
+    the sums and sample counts of each independent replicate of a ``sobol`` run (sample
+    ``k`` in replicate ``k % R``), for the standard error of the mean; None otherwise.
+    """
 
     moments: Moments
     histogram: LogHistogram | SignedHistogram
+    replicate_sums: FloatArray | None = None
+    replicate_counts: IntArray | None = None
 
     def merge(self, other: SeriesSummary) -> SeriesSummary:
         """Both blocks' summary."""
         a, b = self.histogram, other.histogram
+        sums, counts = _merge_replicates(
+            (self.replicate_sums, self.replicate_counts),
+            (other.replicate_sums, other.replicate_counts),
+        )
+        moments = self.moments.merge(other.moments)
         if isinstance(a, SignedHistogram) or isinstance(b, SignedHistogram):
             a, b = _signed(a), _signed(b)
-            return SeriesSummary(self.moments.merge(other.moments), a.merge(b))
-        return SeriesSummary(self.moments.merge(other.moments), a.merge(b))
+            return SeriesSummary(moments, a.merge(b), sums, counts)
+        return SeriesSummary(moments, a.merge(b), sums, counts)
 
     def describe(self, probs: Sequence[float]) -> dict[str, FloatArray]:
         """The statistics of :func:`simulator.summary.describe`, from the merged summary.
@@ -141,9 +154,19 @@ class SeriesSummary:
         names = [quantile_name(float(v)) for v in p]
         for i, name in enumerate(names):
             out[name] = central[i]
+        replicated = self.replicate_sums is not None and self.replicate_counts is not None
+        if self.replicate_sums is not None and self.replicate_counts is not None:
+            held = self.replicate_counts > 0
+            with np.errstate(over="ignore", invalid="ignore"):
+                means = self.replicate_sums[held] / self.replicate_counts[held, np.newaxis]
+            se_mean = np.where(finite, replicate_se(means), np.nan)
         out["se_mean"] = se_mean
         for i, name in enumerate(names):
-            out[f"se_{name}"] = self._quantile_se(float(p[i]), central[i])
+            out[f"se_{name}"] = (
+                np.full(central[i].shape, np.nan)  # no quantile errors under replicates
+                if replicated
+                else self._quantile_se(float(p[i]), central[i])
+            )
         return out
 
     def _quantile_se(self, p: float, central: FloatArray) -> FloatArray:
@@ -239,6 +262,10 @@ class StreamingSummary:
     n: int
     series: dict[tuple[str, str], SeriesSummary]
     hits: dict[str, int]
+    replicate_hits: dict[str, IntArray] | None = None
+    """Question name to its hits per replicate, shape ``(R,)``, for a ``sobol`` run."""
+    replicate_counts: IntArray | None = None
+    """Samples per replicate, shape ``(R,)``, for a ``sobol`` run."""
 
     @classmethod
     def of_block(
@@ -247,6 +274,9 @@ class StreamingSummary:
         counterfactual: Mapping[str, FloatArray],
         questions: Sequence[QuestionSpec] = (),
         workspace: Workspace | None = None,
+        *,
+        replicates: int | None = None,
+        first: int = 0,
     ) -> StreamingSummary:
         """Summarize one block of model output.
 
@@ -258,14 +288,26 @@ class StreamingSummary:
             Questions whose exceedances to count.
         workspace : Workspace, optional
             Scratch arrays of the calling worker.
+        replicates : int, optional
+            The run's samples are ``R`` interleaved independent replicates (``sobol``):
+            keep per-replicate sums and hits, so that standard errors of means and of the
+            questions' probabilities come from them (:func:`simulator.summary.describe`).
+        first : int, optional
+            Index of the block's first sample in the run (its replicate is
+            ``first % R``). [-]
 
         Returns
         -------
         StreamingSummary
         """
         ws = workspace if workspace is not None else Workspace()
-        first = next(iter(with_shocks.values()))
-        n, years = first.shape
+        n, years = next(iter(with_shocks.values())).shape
+        counts = None
+        if replicates is not None:
+            counts = np.asarray(
+                [len(range((r - first) % replicates, n, replicates)) for r in range(replicates)],
+                dtype=np.int64,
+            )
         w_t, c_t, i_t, scratch = ws.float_buffers((years, n), 4)
         keys = ws.int_buffer((years, n))
         series: dict[tuple[str, str], SeriesSummary] = {}
@@ -283,8 +325,17 @@ class StreamingSummary:
                     if difference and variant == "impact"
                     else LogHistogram.of(x, keys)
                 )
-                series[variant, metric] = SeriesSummary(Moments.of(x, scratch), hist)
+                sums = None
+                if replicates is not None:
+                    sums = np.stack(
+                        [
+                            x[:, (r - first) % replicates :: replicates].sum(axis=1)
+                            for r in range(replicates)
+                        ]
+                    )
+                series[variant, metric] = SeriesSummary(Moments.of(x, scratch), hist, sums, counts)
         hits: dict[str, int] = {}
+        replicate_hits: dict[str, IntArray] | None = None if replicates is None else {}
         for q in questions:
             source = with_shocks if q.variant == "with_shocks" else counterfactual
             if q.variant == "impact":
@@ -295,8 +346,17 @@ class StreamingSummary:
                 x = source[q.metric][:, q.column]
             thr = counterfactual[q.metric][:, q.column] if q.than is None else q.than
             with np.errstate(invalid="ignore"):
-                hits[q.name] = int(np.count_nonzero(_OPS[q.op](x, thr)))
-        return cls(n, series, hits)
+                hit = _OPS[q.op](x, thr)
+            hits[q.name] = int(np.count_nonzero(hit))
+            if replicate_hits is not None and replicates is not None:
+                replicate_hits[q.name] = np.asarray(
+                    [
+                        np.count_nonzero(hit[(r - first) % replicates :: replicates])
+                        for r in range(replicates)
+                    ],
+                    dtype=np.int64,
+                )
+        return cls(n, series, hits, replicate_hits, counts)
 
     def update(
         self,
@@ -319,10 +379,20 @@ class StreamingSummary:
         if self.series.keys() != other.series.keys() or self.hits.keys() != other.hits.keys():
             msg = "cannot merge summaries of different metrics or questions"
             raise ValueError(msg)
+        replicate_hits = None
+        if self.replicate_hits is not None and other.replicate_hits is not None:
+            replicate_hits = {
+                k: h + other.replicate_hits[k] for k, h in self.replicate_hits.items()
+            }
+        counts = None
+        if self.replicate_counts is not None and other.replicate_counts is not None:
+            counts = self.replicate_counts + other.replicate_counts
         return StreamingSummary(
             self.n + other.n,
             {k: s.merge(other.series[k]) for k, s in self.series.items()},
             {k: h + other.hits[k] for k, h in self.hits.items()},
+            replicate_hits,
+            counts,
         )
 
     def table(
@@ -366,11 +436,19 @@ class StreamingSummary:
         )
 
     def answers(self, questions: Sequence[QuestionSpec]) -> list[QuestionAnswer]:
-        """Probabilities and binomial standard errors of the questions, from the counts."""
+        """Probabilities and standard errors of the questions, from the counts.
+
+        Binomial standard errors, or, for a ``sobol`` run's replicates, the standard error
+        of the replicates' fractions (:func:`simulator.summary.replicate_se`).
+        """
         out = []
         for q in questions:
             p = self.hits[q.name] / self.n
             se = math.sqrt(p * (1.0 - p) / self.n)
+            if self.replicate_hits is not None and self.replicate_counts is not None:
+                held = self.replicate_counts > 0
+                fractions = self.replicate_hits[q.name][held] / self.replicate_counts[held]
+                se = float(replicate_se(fractions))
             out.append(QuestionAnswer(name=q.name, text=q.text, probability=p, se=se))
         return out
 
@@ -392,6 +470,16 @@ def impact_column(w: FloatArray, c: FloatArray, column: int, metric: str) -> Flo
     out = np.empty(w.shape[0])
     _impact_into(w[:, column], c[:, column], out)
     return out
+
+
+def _merge_replicates(
+    a: tuple[FloatArray | None, IntArray | None], b: tuple[FloatArray | None, IntArray | None]
+) -> tuple[FloatArray | None, IntArray | None]:
+    """Per-replicate sums and counts of both blocks (None unless both have them)."""
+    if a[0] is None or a[1] is None or b[0] is None or b[1] is None:
+        return None, None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return a[0] + b[0], a[1] + b[1]
 
 
 def _signed(h: LogHistogram | SignedHistogram) -> SignedHistogram:

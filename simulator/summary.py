@@ -42,6 +42,7 @@ __all__ = [
     "impact",
     "quantile_name",
     "quantiles",
+    "replicate_se",
     "summarize",
 ]
 
@@ -321,7 +322,13 @@ def quantiles(x: ArrayLike, probs: ArrayLike, /) -> FloatArray:
 # --------------------------------------------------------------------------- describe
 
 
-def describe(x: ArrayLike, /, *, probs: Sequence[float] = DEFAULT_PROBS) -> dict[str, FloatArray]:
+def describe(
+    x: ArrayLike,
+    /,
+    *,
+    probs: Sequence[float] = DEFAULT_PROBS,
+    replicates: int | None = None,
+) -> dict[str, FloatArray]:
     r"""Mean, standard deviation, quantiles and their Monte Carlo standard errors per year.
 
     Parameters
@@ -331,6 +338,13 @@ def describe(x: ArrayLike, /, *, probs: Sequence[float] = DEFAULT_PROBS) -> dict
         (impact ratios), not NaN or ``-inf``. [metric unit]
     probs : sequence of float, optional
         Probabilities of the reported quantiles, in ``[0, 1]``. [-]
+    replicates : int, optional
+        The samples are ``R`` interleaved independent replicates of a randomized
+        quasi-Monte Carlo design (sample ``k`` in replicate ``k % R``; the ``sobol``
+        design, :func:`simulator.sampling.se_replicates`): ``se_mean`` is then
+        :func:`replicate_se` of the replicate means, and the quantiles' standard errors are
+        NaN (undefined: the order-statistic formula assumes independent samples). Default
+        None: independent samples.
 
     Returns
     -------
@@ -361,6 +375,9 @@ def describe(x: ArrayLike, /, *, probs: Sequence[float] = DEFAULT_PROBS) -> dict
     with :math:`p \pm \delta` clipped to ``[0, 1]``. For a smooth density :math:`f` this is the
     asymptotic :math:`\sqrt{p (1 - p) / n} / f(Q(p))` [2]_ without estimating :math:`f`. All
     quantiles, bracketing ones included, come from one partial sort.
+
+    Under ``replicates``, ``se_mean`` is the standard deviation of the ``R`` replicate means
+    over :math:`\sqrt R` (L'Ecuyer and Lemieux 2002), and every ``se_p*`` is NaN.
 
     Undefined or non-finite cases, chosen so that nothing is NaN without a reason:
 
@@ -404,6 +421,9 @@ def describe(x: ArrayLike, /, *, probs: Sequence[float] = DEFAULT_PROBS) -> dict
             sd, se_mean = nan, nan.copy()
             diff = np.full(central.shape, np.nan)
 
+    if replicates is not None:
+        se_mean = np.where(finite, replicate_se(_replicate_means(arr, replicates)), np.nan)
+        diff = np.full(central.shape, np.nan)
     out: dict[str, FloatArray] = {"mean": np.asarray(mean), "sd": np.asarray(sd)}
     for i, name in enumerate(names):
         out[name] = central[i]
@@ -413,11 +433,62 @@ def describe(x: ArrayLike, /, *, probs: Sequence[float] = DEFAULT_PROBS) -> dict
     return out
 
 
+# --------------------------------------------------------------------------- replicates
+
+
+def _replicate_means(arr: FloatArray, replicates: int) -> FloatArray:
+    """Means of the interleaved replicates ``arr[r::R]`` that hold samples, stacked."""
+    if replicates < 1:
+        msg = f"replicates must be an int >= 1; got {replicates!r}"
+        raise ValueError(msg)
+    r = min(replicates, arr.shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.stack([np.mean(arr[k::replicates], axis=0) for k in range(r)])
+
+
+def replicate_se(estimates: ArrayLike, /) -> FloatArray:
+    r"""Standard error of the average of independent replicate estimates.
+
+    Parameters
+    ----------
+    estimates : array_like, shape (R, ...)
+        One estimate (a mean, a probability) per independent replicate, e.g. per
+        independently scrambled Sobol' sequence. [unit of the estimate]
+
+    Returns
+    -------
+    ndarray of float64, shape estimates.shape[1:]
+        :math:`s_R / \sqrt R`, with :math:`s_R` the standard deviation (``ddof = 1``) of
+        the estimates; NaN when ``R < 2`` or an estimate is not finite. [unit]
+
+    Notes
+    -----
+    For randomized quasi-Monte Carlo with ``R`` independent randomizations the replicate
+    estimates are independent and unbiased, so this is an unbiased variance estimate of
+    their average with ``R - 1`` degrees of freedom (L'Ecuyer and Lemieux 2002); the iid
+    formula :math:`s / \sqrt n` over all points would ignore the points' dependence.
+    """
+    est = np.asarray(estimates, dtype=np.float64)
+    r = est.shape[0]
+    if r < 2:
+        return np.full(est.shape[1:], np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = np.std(est, axis=0, ddof=1)
+        ok = np.isfinite(est).all(axis=0)
+        out: FloatArray = np.where(ok, sd / math.sqrt(r), np.nan)
+    return out
+
+
 # --------------------------------------------------------------------------- exceedance
 
 
 def exceedance(
-    x: ArrayLike, op: ComparisonOp, threshold: ArrayLike, /
+    x: ArrayLike,
+    op: ComparisonOp,
+    threshold: ArrayLike,
+    /,
+    *,
+    replicates: int | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     r"""Probability that a metric compares to a threshold, per year, and its standard error.
 
@@ -431,13 +502,17 @@ def exceedance(
         A scalar, a per-year array shaped ``(T + 1,)``, or a per-sample array shaped like
         ``x`` (e.g. the counterfactual of the same samples); broadcast against ``x``.
         [metric unit]
+    replicates : int, optional
+        The samples are ``R`` interleaved independent replicates (as for :func:`describe`):
+        the standard error is then :func:`replicate_se` of the replicates' fractions.
 
     Returns
     -------
     probability : ndarray of float64, shape x.shape[1:]
         Fraction of samples for which the comparison holds. [-]
     se : ndarray of float64, shape x.shape[1:]
-        Its binomial Monte Carlo standard error :math:`\sqrt{p (1 - p) / n}`. [-]
+        Its binomial Monte Carlo standard error :math:`\sqrt{p (1 - p) / n}`, or the
+        replicates' standard error. [-]
 
     Raises
     ------
@@ -473,6 +548,8 @@ def exceedance(
     prob = np.count_nonzero(hits, axis=0) / n
     prob = np.asarray(prob, dtype=np.float64)
     se = np.sqrt(prob * (1.0 - prob) / n)
+    if replicates is not None:
+        se = replicate_se(_replicate_means(hits.astype(np.float64), replicates))
     return prob, se
 
 
@@ -735,6 +812,7 @@ def summarize(
     *,
     scenario: str,
     probs: Sequence[float] = DEFAULT_PROBS,
+    replicates: int | None = None,
 ) -> SummaryTable:
     """Summarize every metric of every variant into a tidy table (MODEL.md §7, §9).
 
@@ -750,6 +828,9 @@ def summarize(
         Scenario name, repeated in the ``scenario`` column.
     probs : sequence of float, optional
         Quantile probabilities. [-]
+    replicates : int, optional
+        Independent interleaved replicates of a ``sobol`` run (:func:`describe`): standard
+        errors of means from them, none for quantiles.
 
     Returns
     -------
@@ -788,7 +869,7 @@ def summarize(
                 )
                 raise ValueError(msg)
             try:
-                stats = describe(arr, probs=probs)
+                stats = describe(arr, probs=probs, replicates=replicates)
             except ValueError as exc:
                 msg = f"{variant}/{metric}: {exc}"
                 raise ValueError(msg) from exc

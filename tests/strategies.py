@@ -763,7 +763,7 @@ def correlations(
     """Up to ``max_pairs`` Spearman correlations between distinct uncertain scalars.
 
     Always jointly valid: disjoint pairs get ``|rho| <= 0.7``; pairs that share a
-    parameter get ``|rho| <= 0.3``, so the copula matrix is diagonally dominant.
+    parameter get ``|rho| <= 0.3``, so the correlation target matrix is diagonally dominant.
     """
     if len(uncertain) < 2:
         return []

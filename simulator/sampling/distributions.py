@@ -1,8 +1,8 @@
 """Inverse cumulative distribution functions of the scalar-parameter kinds (MODEL.md §6).
 
 Every distribution is sampled by inverse CDF from uniforms strictly inside ``(0, 1)``, so
-any sampling design (random, Latin hypercube, Sobol') and the Gaussian copula apply to every
-kind. :func:`ppf` dispatches on the spec class (:mod:`simulator.schema.distributions`); one
+any sampling design (random, Latin hypercube, Sobol') and Iman-Conover reordering apply to
+every kind. :func:`ppf` dispatches on the spec class (:mod:`simulator.schema.distributions`); one
 small function per kind. Adding a kind means one schema class and one function here.
 
 All functions are vectorized over ``u`` and return float64 arrays of ``u``'s shape, in the
@@ -370,8 +370,8 @@ def _choice(dist: Choice, u: npt.ArrayLike) -> FloatArray:
     """The smallest value whose cumulative weight reaches ``u``.
 
     Values are sorted ascending first (stably, weights alongside), so the quantile function
-    is non-decreasing in ``u`` and rank correlations through the copula keep their sign;
-    this is the discrete quantile ``min{x : F(x) >= u}`` that ``scipy.stats.rv_discrete``
+    is non-decreasing in ``u`` and rank correlations imposed on the uniforms carry over to
+    the values; this is the discrete quantile ``min{x : F(x) >= u}`` that ``scipy.stats.rv_discrete``
     uses. Values with zero weight are never drawn.
     """
     values = np.asarray(dist.values, dtype=np.float64)
@@ -420,7 +420,7 @@ def truncated_ppf(dist: Any, u: npt.ArrayLike, low: float, high: float) -> Float
     """Inverse CDF of ``dist`` conditioned on ``[low, high]``.
 
     The uniforms are mapped onto ``[F(low), F(high)]`` before the inverse CDF, so each
-    draw keeps its rank (designs and copulas still apply) and lands inside the domain.
+    draw keeps its rank (designs and correlations still apply) and lands inside the domain.
 
     Parameters
     ----------

@@ -8,10 +8,12 @@ so block ``b`` of parameter ``path`` can be drawn by any worker, in any order, w
 coordination (numpy's "tree-hashed" spawning). Consequences, each a test:
 
 - the same seed gives identical draws whatever the number of workers, chunks or backend;
-- the draws for ``n`` samples are a prefix of the draws for ``n + m`` (blocks are always
-  drawn whole, then trimmed);
+- the draws for ``n`` samples and for ``n + m`` agree in every block that is full in both
+  (the last, partial block of a run is drawn for its own size: a Latin hypercube over it,
+  correlations over it; docs/sampling.md);
 - two scenarios that share a parameter path draw the same uniforms for it (common random
-  numbers), because a parameter's stream depends only on ``(seed, path, block)``.
+  numbers, ``random`` and ``lhs`` designs), because a parameter's stream depends only on
+  ``(seed, path, block)``.
 
 References
 ----------

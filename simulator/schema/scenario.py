@@ -450,8 +450,9 @@ class Sampling(_Model):
 
     method: Literal["random", "lhs", "sobol"] = Field(
         default="random",
-        description="random (plain Monte Carlo), lhs (Latin hypercube per block) or sobol "
-        "(scrambled Sobol').",
+        description="random (plain Monte Carlo), lhs (a Latin hypercube over the samples of "
+        "each block) or sobol (8 independently scrambled Sobol' sequences; use a power of 2 "
+        "samples).",
     )
     samples: WholeNumber = Field(
         default=10_000, ge=1, le=MAX_SAMPLES, description="Number of samples (paths)."
@@ -470,7 +471,7 @@ class Sampling(_Model):
 
 
 class Correlation(_Model):
-    """A Spearman rank correlation between two scalar parameters (Gaussian copula)."""
+    """A Spearman rank correlation between two scalar parameters (Iman-Conover reordering)."""
 
     between: list[str] = Field(
         min_length=2,
@@ -698,7 +699,8 @@ class Scenario(_Model):
                 )
                 return
             seen[(i, j)] = k
-            # Spearman rho to the Pearson r of the Gaussian copula (Kruskal 1958).
+            # Spearman rho to the Pearson r of the normal scores Iman-Conover reorders by
+            # (Kruskal 1958; simulator.sampling.correlate).
             r[i, j] = r[j, i] = 2.0 * np.sin(np.pi * rho / 6.0)
         smallest = float(np.linalg.eigvalsh(r).min())
         if smallest <= _PD_TOLERANCE:
@@ -713,7 +715,7 @@ class Scenario(_Model):
                 "correlations",
                 (
                     f"the rank correlations {'; '.join(culprits)} are not jointly possible "
-                    "(the copula's correlation matrix is not positive definite; smallest "
+                    "(their correlation matrix is not positive definite; smallest "
                     f"eigenvalue {smallest:.3g}); weaken one of them"
                 ),
             )
@@ -882,7 +884,7 @@ def _growth_path_problems(
 
 
 _PD_TOLERANCE = 1e-10
-"""Smallest eigenvalue a copula correlation matrix must exceed to be usable. [-]"""
+"""Smallest eigenvalue a rank-correlation target matrix must exceed to be usable. [-]"""
 
 
 def _impossible_group(r: Any, max_size: int = 6) -> tuple[int, ...]:

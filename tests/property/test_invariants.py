@@ -103,12 +103,19 @@ def targets(scenario: Scenario) -> dict[str, list[int]]:
     }
 
 
-def assert_same(a: SimulationResult, b: SimulationResult, rows: Any = slice(None)) -> None:
+def assert_same(
+    a: SimulationResult,
+    b: SimulationResult,
+    rows: Any = slice(None),
+    rows_b: Any = slice(None),
+) -> None:
     assert a.metrics == b.metrics
     for variant in (*VARIANTS, "impact"):
         for m in a.metrics:
             np.testing.assert_array_equal(
-                a.variant(variant)[m][rows], b.variant(variant)[m], err_msg=f"{variant}/{m}"
+                a.variant(variant)[m][rows],
+                b.variant(variant)[m][rows_b],
+                err_msg=f"{variant}/{m}",
             )
 
 
@@ -760,12 +767,17 @@ def test_inv8_scenarios_agree_with_scalar_oracle(scenario: Scenario, seed: int) 
 def test_inv9_determinism_prefix_and_worker_independence(
     scenario: Scenario, seed: int, n: int, m: int
 ) -> None:
-    """Invariant 9: the same seed gives the same numbers; n samples are a prefix of
-    n + m; 1 or 2 workers, and any subset or order of blocks, give the same samples."""
+    """Invariant 9: the same seed gives the same numbers; n samples share with n + m
+    every block that is full in both (the last, partial block is drawn for its own size:
+    docs/sampling.md); 1 or 2 workers, and any subset or order of blocks, give the same
+    samples."""
     bs = 32
     full = simulate(scenario, n + m, rng=seed, block_size=bs)
     assert_same(full, simulate(scenario, n + m, rng=seed, block_size=bs))
-    assert_same(full, simulate(scenario, n, rng=seed, block_size=bs), slice(0, n))
+    shared = (n // bs) * bs
+    if shared:
+        part = simulate(scenario, n, rng=seed, block_size=bs)
+        assert_same(full, part, slice(0, shared), rows_b=slice(0, shared))
     assert_same(full, simulate(scenario, n + m, rng=seed, block_size=bs, workers=2))
     n_blocks = math.ceil((n + m) / bs)
     order = list(reversed(range(n_blocks)))
@@ -881,8 +893,10 @@ def test_inv9_sampled_distributions_match_scipy(scenario: Scenario, seed: int) -
 def test_inv9_rank_correlations_match_requested(scenario: Scenario, seed: int) -> None:
     """Invariant 9: achieved Spearman rank correlations match the requested ones, and
     parameters outside every requested pair stay uncorrelated, within Monte Carlo error
-    (5 / sqrt(n) at n = 512)."""
-    n = 512
+    (5 / sqrt(n) at n = 512; at n = 4096 for sobol, whose 8 replicates of 64 points have
+    poor two-dimensional projections in many dimensions: docs/sampling.md, section 6 of
+    docs/sampling_figures.py, measures a worst-pair spread of 0.11 at n = 512)."""
+    n = 4096 if scenario.sampling.method == "sobol" else 512
     draws = draw_block(scenario, seed, 0, block_size=n)
     dists = dict(scenario.scalars())
     tol = 5.0 / math.sqrt(n)

@@ -9,7 +9,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.sampling import block_uniforms, correlate, draw_block, path_values, ppf
+from simulator.sampling import (
+    SOBOL_REPLICATES,
+    block_uniforms,
+    correlate,
+    draw_block,
+    path_values,
+    ppf,
+)
 from simulator.schema import Scenario
 from simulator.schema.distributions import (
     Beta,
@@ -76,13 +83,16 @@ def test_lhs_exactly_one_point_per_stratum(seed, block, block_size):
 
 
 @settings(deadline=None, max_examples=20)
-@given(seed=SEEDS, block=st.integers(0, 200), m=st.integers(0, 10))
+@given(seed=SEEDS, block=st.integers(0, 200), m=st.integers(4, 12))
 def test_sobol_blocks_are_one_dimensional_nets(seed, block, m):
+    """An aligned block of 2**m samples holds 2**m / R points of each replicate, a net."""
     b = 2**m
+    r = SOBOL_REPLICATES
     u = block_uniforms("sobol", seed, ["a", "b", "c", "d"], block, b)
     for x in u.values():
-        strata = np.floor(x * b).astype(np.int64)
-        np.testing.assert_array_equal(np.sort(strata), np.arange(b))
+        for k in range(r):
+            strata = np.floor(x[k::r] * (b // r)).astype(np.int64)
+            np.testing.assert_array_equal(np.sort(strata), np.arange(b // r))
 
 
 @settings(deadline=None, max_examples=15)

@@ -48,11 +48,31 @@ def test_different_seed_different_numbers(deepseek) -> None:
     assert not np.array_equal(a, b)
 
 
+@pytest.mark.filterwarnings("ignore::simulator.sampling.SobolSampleCountWarning")
 @pytest.mark.parametrize("method", ["random", "lhs", "sobol"])
-def test_prefix_stability_across_block_boundaries(deepseek, method: str) -> None:
-    # n = 1000 spans blocks of 256 partially; 300 and 1000 share their first 300 samples.
+def test_full_blocks_are_shared_and_the_last_block_is_its_own(deepseek, method: str) -> None:
+    # n = 1000 and n = 300 in blocks of 256 share block 0, full in both. Block 1 holds 44
+    # samples of the 300-sample run: its Latin hypercube is stratified over 44 points and
+    # its correlations imposed over 44 (deepseek correlates some parameters), so it is not
+    # the first 44 samples of the 1000-sample run's block 1 (docs/sampling.md).
     full = simulate(deepseek, 1000, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
     part = simulate(deepseek, 300, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
+    first = simulate(deepseek, 256, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
+    assert_same(full, first, slice(0, 256))
+    assert_same(part, first, slice(0, 256))
+    tail = slice(256, 300)
+    assert not np.array_equal(full.with_shocks["hbm_gb"][tail], part.with_shocks["hbm_gb"][tail])
+
+
+@pytest.mark.filterwarnings("ignore::simulator.sampling.SobolSampleCountWarning")
+@pytest.mark.parametrize("method", ["random", "sobol"])
+def test_random_and_sobol_are_prefix_stable_without_correlations(base, method: str) -> None:
+    # With no correlations to impose over the block, random and sobol draw a prefix of the
+    # full block, so 300 samples are the first 300 of 1000 (base has no correlations here).
+    plain = base.model_copy(update={"correlations": []})
+    assert not plain.active_correlations()
+    full = simulate(plain, 1000, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
+    part = simulate(plain, 300, rng=3, method=method, block_size=256)  # type: ignore[arg-type]
     assert_same(full, part, slice(0, 300))
 
 

@@ -18,6 +18,7 @@ from scipy import special, stats
 
 from simulator.sampling import (
     BLOCK_SIZE,
+    SOBOL_REPLICATES,
     as_seed,
     block_uniforms,
     correlate,
@@ -321,6 +322,7 @@ def test_lhs_one_point_per_stratum(block_size):
 
 def test_sobol_blocks_are_balanced_and_cache_independent():
     b = 256
+    r = SOBOL_REPLICATES
     # jump straight to block 3, then walk 0..3, then jump back to 1: same points
     direct = block_uniforms("sobol", 8, NAMES, 3, b)
     walked = [block_uniforms("sobol", 8, NAMES, k, b) for k in range(4)]
@@ -328,15 +330,21 @@ def test_sobol_blocks_are_balanced_and_cache_independent():
     for n in NAMES:
         np.testing.assert_array_equal(direct[n], walked[3][n])
         np.testing.assert_array_equal(back[n], walked[1][n])
-        # every one-dimensional projection of a 2^m-point block is a (0, m, 1)-net
-        strata = np.floor(direct[n] * b).astype(int)
-        np.testing.assert_array_equal(np.sort(strata), np.arange(b))
+        # each replicate's b / R points of an aligned block are a (0, m, 1)-net in one
+        # dimension: one point in each of b / R strata
+        for k in range(r):
+            strata = np.floor(direct[n][k::r] * (b // r)).astype(int)
+            np.testing.assert_array_equal(np.sort(strata), np.arange(b // r))
     assert not np.array_equal(walked[0]["a.x"], walked[1]["a.x"])
 
 
-def test_sobol_needs_power_of_two_blocks():
-    with pytest.raises(ValueError, match="power of 2"):
-        block_uniforms("sobol", 1, NAMES, 0, 1000)
+def test_sobol_points_do_not_depend_on_block_size():
+    # sample k is point k // R of replicate k % R whatever the blocks: 3 blocks of 100
+    # (not powers of 2) give the same 300 samples as one block of 512, trimmed
+    whole = block_uniforms("sobol", 4, NAMES, 0, 512, size=300)
+    parts = [block_uniforms("sobol", 4, NAMES, k, 100) for k in range(3)]
+    for n in NAMES:
+        np.testing.assert_array_equal(whole[n], np.concatenate([p[n] for p in parts]))
 
 
 def test_designs_reject_bad_input():
@@ -345,6 +353,8 @@ def test_designs_reject_bad_input():
     with pytest.raises(ValueError, match="unique"):
         block_uniforms("random", 1, ["a", "a"], 0, 8)
     assert block_uniforms("sobol", 1, [], 0, 8) == {}
+    with pytest.raises(ValueError, match=r"size must be in 1\.\.block_size=8"):
+        block_uniforms("lhs", 1, NAMES, 0, 8, size=9)
 
 
 @pytest.mark.parametrize("method", ["random", "lhs"])
