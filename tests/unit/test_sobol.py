@@ -60,7 +60,8 @@ COEFFS = np.array([1.0, 2.0, 3.0, 0.0])
 
 
 def linear(u: NDArray[np.float64]) -> NDArray[np.float64]:
-    return (u @ COEFFS)[:, None]
+    y: NDArray[np.float64] = u @ COEFFS
+    return y[:, None]
 
 
 def test_reference_values_match_the_published_rounded_ones():
