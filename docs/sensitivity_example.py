@@ -11,6 +11,7 @@ minute on two cores.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 
@@ -55,14 +56,14 @@ def main() -> None:
         s1_sum = float(np.sum(res.S1[i, t]))
         no_effect = int(np.sum((res.ST[i, t] == 0.0) & (res.ST_conf[i, t] == 0.0)))
         width = float(np.mean(res.ST_conf[i, t, res.ranked(METRIC, YEAR)[:5]]))
-        print(
+        sys.stdout.write(
             f"\n### N = {n}: {res.n_evaluations:,} evaluations, "
-            f"{len(res.inputs)} inputs, seed {res.seed} ({elapsed:.0f} s)\n"
+            f"{len(res.inputs)} inputs, seed {res.seed} ({elapsed:.0f} s)\n\n"
         )
-        print(table(res, TOP))
-        print(
+        sys.stdout.write(table(res, TOP) + "\n")
+        sys.stdout.write(
             f"\nsum of S1 = {s1_sum:.2f}; inputs with no effect at all (ST = 0): {no_effect}; "
-            f"mean half-width of the top 5 ST intervals: {width:.3f}"
+            f"mean half-width of the top 5 ST intervals: {width:.3f}\n"
         )
 
 
