@@ -81,6 +81,7 @@ __all__ = [
     "analyze_function",
     "cost",
     "design_size",
+    "memory_needed",
     "next_power_of_2",
     "sobol_command",
     "sobol_indices",
@@ -154,6 +155,34 @@ def design_size(n_inputs: int, base_samples: int, second_order: bool = False) ->
         Number of model evaluations (rows of the design). [-]
     """
     return base_samples * ((2 if second_order else 1) * n_inputs + 2)
+
+
+def memory_needed(
+    n_inputs: int, base_samples: int, n_outputs: int, second_order: bool = False
+) -> int:
+    """Bytes an analysis holds at its peak, roughly.
+
+    The design twice (SALib's and the clipped copy) and the chosen outputs of every
+    evaluation, float64; the model's scratch per chunk is small beside them.
+
+    Parameters
+    ----------
+    n_inputs : int
+        ``D``. [-]
+    base_samples : int
+        ``N``. [-]
+    n_outputs : int
+        Metric-years analysed. [-]
+    second_order : bool, optional
+        Whether second-order indices are wanted.
+
+    Returns
+    -------
+    int
+        ``8 rows (2 D + K)``. [byte]
+    """
+    rows = design_size(n_inputs, base_samples, second_order)
+    return 8 * rows * (2 * n_inputs + n_outputs)
 
 
 def cost(scenario: Scenario, base_samples: int, second_order: bool = False) -> int:
@@ -259,6 +288,7 @@ def analyze_function(
     workers: int | None = None,
     chunk: int = CHUNK,
     progress: ProgressCallback | None = None,
+    analysis_progress: ProgressCallback | None = None,
 ) -> FunctionIndices:
     """Sobol' indices of a vectorized function of independent uniforms on ``(0, 1)``.
 
@@ -292,6 +322,8 @@ def analyze_function(
         Points per call of ``function``. [-]
     progress : callable, optional
         ``progress(done, total)`` in evaluations, after each chunk, on the calling thread.
+    analysis_progress : callable, optional
+        ``analysis_progress(done, total)`` in outputs, after each output is analysed.
 
     Returns
     -------
@@ -363,6 +395,8 @@ def analyze_function(
         why = _why_skipped(y)
         skipped.append(why)
         if why:
+            if analysis_progress is not None:
+                analysis_progress(j + 1, k)
             continue
         with warnings.catch_warnings():
             # Constant outputs are skipped above; a bootstrap resample of a nearly constant
@@ -380,6 +414,8 @@ def analyze_function(
         st[j], stc[j] = res["ST"], res["ST_conf"]
         if s2 is not None and s2c is not None:
             s2[j], s2c[j] = res["S2"], res["S2_conf"]
+        if analysis_progress is not None:
+            analysis_progress(j + 1, k)
     return FunctionIndices(
         names=names,
         S1=s1,
@@ -600,6 +636,7 @@ def sobol_indices(
     confidence: float = 0.95,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    analysis_progress: ProgressCallback | None = None,
 ) -> SobolResult:
     """First-order and total Sobol' indices of a scenario's metrics, per year.
 
@@ -629,6 +666,9 @@ def sobol_indices(
         on it.
     progress : callable, optional
         ``progress(evaluations_done, evaluations_total)`` after each chunk.
+    analysis_progress : callable, optional
+        ``analysis_progress(done, total)`` after each metric-year is analysed (SALib's
+        bootstrap takes about ``N D`` microseconds per metric-year).
 
     Returns
     -------
@@ -675,6 +715,7 @@ def sobol_indices(
         confidence=confidence,
         workers=workers,
         progress=progress,
+        analysis_progress=analysis_progress,
     )
     m, t, d = len(metrics), len(years), len(names)
 
@@ -811,8 +852,13 @@ def _ours(name: str) -> bool:
     return name in OUTPUT_NAMES or (name.startswith("sobol_") and name.endswith(".png"))
 
 
-def write_sobol_outputs(result: SobolResult, out: Path, scenario_file: Path) -> list[Path]:
+def write_sobol_outputs(
+    result: SobolResult, out: Path, scenario_file: Path, *, years: Sequence[int] | None = None
+) -> list[Path]:
     """Write the tidy CSV, a JSON of the run's settings and the charts into ``out``, atomically.
+
+    ``years`` (default all) are those that get a bar chart each; the CSV and the over-time
+    charts hold every year of ``result``.
 
     Every file is written into a staging folder next to ``out`` that then takes its place
     in one step (:func:`simulator.report._atomic.publish_folder`): ``out`` holds the previous
@@ -847,7 +893,7 @@ def write_sobol_outputs(result: SobolResult, out: Path, scenario_file: Path) -> 
         if result.second_order:
             names.append(SOBOL_S2_CSV)
             text(stage / SOBOL_S2_CSV, _csv_text(result.second_order_rows(), _S2_COLUMNS))
-        names.extend(p.name for p in write_sobol_charts(result, stage))
+        names.extend(p.name for p in write_sobol_charts(result, stage, years=years))
         names.append(SOBOL_JSON)
         text(stage / SOBOL_JSON, json.dumps(_meta(result, scenario_file), indent=2) + "\n")
         keep = [p.name for p in target.iterdir() if not _ours(p.name)] if target.is_dir() else []
@@ -896,6 +942,13 @@ def _table(result: SobolResult, metric: str, year: int, top: int) -> Any:
     return table
 
 
+def _size(n_bytes: int) -> str:
+    """Bytes in words: ``"40 MB"``, ``"1.2 GB"``."""
+    if n_bytes >= 1e9:
+        return f"{n_bytes / 1e9:.1f} GB"
+    return f"{max(n_bytes / 1e6, 0.1):.3g} MB"
+
+
 def sobol_command(
     scenario_path: Path,
     *,
@@ -922,7 +975,8 @@ def sobol_command(
     metrics : sequence of str, optional
         Metrics to analyse (default :data:`DEFAULT_METRICS`).
     years : sequence of int, optional
-        Years to analyse (default every year of the scenario). [year]
+        Years to analyse (default every year of the scenario, with tables and bar charts for
+        the headline years of :func:`simulator.report.tables.default_years`). [year]
     variant : str
         One of :data:`VARIANTS`.
     base_samples : int
@@ -957,8 +1011,10 @@ def sobol_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from simulator._memory import available_memory
     from simulator.batch import find_run_folder
     from simulator.io import load_scenario
+    from simulator.report.tables import default_years
 
     err = Console(stderr=True) if err is None else err
 
@@ -972,6 +1028,7 @@ def sobol_command(
         n = len(exc.problems)
         return fail(f"{exc}\n{n} problem{'s' if n != 1 else ''} found.")
     metrics = list(metrics if metrics else DEFAULT_METRICS)
+    shown_years = set(years if years else default_years(scenario.years.all))
     years = list(years if years else scenario.years.all)
     problem = _choice_problem(scenario, metrics, years, variant)
     if problem:
@@ -1024,19 +1081,31 @@ def sobol_command(
         f"({d} uncertain inputs; each evaluation runs the model with and without the shocks)",
         highlight=False,
     )
+    n_outputs = len(metrics) * len(years)
+    need = memory_needed(d, n_base, n_outputs, second_order)
+    free = available_memory()
+    if free is not None and need > free // 2:
+        return fail(
+            f"{scenario_path}: {n_base:,} base samples need about {_size(need)} "
+            f"(the design and {n_outputs} metric-years of {n_eval:,} evaluations), more than "
+            f"half of the {_size(free)} available; use fewer base samples, metrics or years"
+        )
     started = time.perf_counter()
     with Progress(
-        TextColumn("evaluating"),
+        TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:,}/{task.total:,}"),
         TimeRemainingColumn(),
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task("evaluating", total=n_eval)
+        task = bar.add_task("sampling and evaluating", total=n_eval)
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, description="evaluating")
+
+        def analysing(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description="analysing (bootstrap)")
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SobolCorrelationWarning)  # said above
@@ -1051,6 +1120,7 @@ def sobol_command(
                 confidence=confidence,
                 workers=workers,
                 progress=progress,
+                analysis_progress=analysing,
             )
     elapsed = time.perf_counter() - started
     for (metric, year), why in result.skipped.items():
@@ -1064,8 +1134,15 @@ def sobol_command(
             f"({variant}): there is nothing to apportion; choose other metrics, years or "
             "--variant"
         )
-    for metric, year in analysed:
+    shown = [(m, y) for m, y in analysed if y in shown_years]
+    for metric, year in shown:
         console.print(_table(result, metric, year, top))
+    if len(shown) < len(analysed):
+        err.print(
+            f"tables for {', '.join(map(str, sorted(shown_years)))}; every year is in the "
+            "CSV and the over-time charts (name years to see their tables)",
+            highlight=False,
+        )
     err.print(
         f"{result.n_evaluations:,} evaluations (sobol, {result.base_samples:,} base samples, "
         f"seed {result.seed}) in {elapsed:.1f} s",
@@ -1073,7 +1150,7 @@ def sobol_command(
     )
     if out is not None:
         try:
-            written = write_sobol_outputs(result, out, scenario_path)
+            written = write_sobol_outputs(result, out, scenario_path, years=sorted(shown_years))
         except OSError as exc:
             return fail(f"cannot write results to {out}: {exc}", EXIT_OUTPUT_ERROR)
         err.print(f"wrote {len(written)} files to {out}", highlight=False)

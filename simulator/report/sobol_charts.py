@@ -13,6 +13,7 @@ Built like :mod:`simulator.report.charts` (Agg canvas, no ``pyplot``, written at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,7 +146,9 @@ def over_time_chart(result: SobolResult, metric: str, *, top: int = TOP_LINES) -
     return fig
 
 
-def write_sobol_charts(result: SobolResult, directory: str | Path, /) -> list[Path]:
+def write_sobol_charts(
+    result: SobolResult, directory: str | Path, /, *, years: Sequence[int] | None = None
+) -> list[Path]:
     """Write every chart of an analysis as PNG files.
 
     Parameters
@@ -154,19 +157,22 @@ def write_sobol_charts(result: SobolResult, directory: str | Path, /) -> list[Pa
         The analysis.
     directory : str or Path
         Folder to write into; created if missing.
+    years : sequence of int, optional
+        Years that get a bar chart (default every year of ``result``). [year]
 
     Returns
     -------
     list of Path
-        ``sobol_<metric>_<year>.png`` for each analysed metric and year, then
+        ``sobol_<metric>_<year>.png`` for each analysed metric and chosen year, then
         ``sobol_<metric>_over_time.png`` for each metric analysed in two years or more.
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    chosen = set(result.years if years is None else years)
     for metric in result.metrics:
         for year in result.years:
-            if (metric, year) in result.skipped:
+            if year not in chosen or (metric, year) in result.skipped:
                 continue
             path = folder / f"sobol_{metric}_{year}.png"
             _save(indices_chart(result, metric, year), path)

@@ -264,3 +264,31 @@ def test_over_time_chart_needs_two_years(result):
         skipped={},
     )
     assert sobol_charts.over_time_chart(single, "hbm_gb") is None
+
+
+def test_without_years_every_year_is_analysed_and_the_headline_years_shown(tmp_path):
+    out = tmp_path / "s"
+    code, stdout, stderr = _run(years=None, out=out)
+    assert code == 0, stderr
+    # valid.yaml runs 2024-2030; headline years: base, +1, +2, +3, +6 (and the end year)
+    shown = [y for y in range(2024, 2031) if f"hbm_gb {y} (with_shocks): top" in stdout]
+    assert shown == [2025, 2026, 2027, 2030]  # 2024 is constant (skipped)
+    assert "tables for 2024, 2025, 2026, 2027, 2030; every year is in the CSV" in stderr
+    with (out / "sobol.csv").open(encoding="utf-8") as fh:
+        years = sorted({int(r["year"]) for r in csv.DictReader(fh)})
+    assert years == list(range(2025, 2031))
+    bars = sorted(p.name for p in out.glob("sobol_hbm_gb_20*.png"))
+    assert bars == [f"sobol_hbm_gb_{y}.png" for y in (2025, 2026, 2027, 2030)]
+    assert (out / "sobol_hbm_gb_over_time.png").exists()
+
+
+def test_a_design_too_big_for_memory_is_refused(monkeypatch):
+    import simulator._memory
+
+    monkeypatch.setattr(simulator._memory, "available_memory", lambda: 10_000_000)
+    code, _, stderr = _run(base_samples=1 << 16)
+    assert code == 1
+    # 65,536 x (5 + 2) rows x (2 x 5 + 1) columns x 8 bytes = 40.4 MB > half of 10 MB
+    assert "65,536 base samples need about 40.4 MB" in stderr
+    assert "more than half of the 10 MB available" in stderr
+    assert "use fewer base samples" in stderr
