@@ -292,3 +292,15 @@ def test_a_design_too_big_for_memory_is_refused(monkeypatch):
     assert "65,536 base samples need about 40.4 MB" in stderr
     assert "more than half of the 10 MB available" in stderr
     assert "use fewer base samples" in stderr
+
+
+def test_second_order_costs_2d_plus_2_and_writes_its_csv(tmp_path):
+    out = tmp_path / "s"
+    code, _, stderr = _run(out=out, second_order=True)
+    assert code == 0, stderr
+    assert "cost: 16 base samples x (2 x 5 + 2) = 192 model evaluations" in stderr
+    with (out / "sobol_second_order.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["metric", "year", "variant", "input", "other", "S2", "S2_conf"]
+    assert len(rows) == 5 * 4 // 2  # one per pair of the 5 inputs
+    assert json.loads((out / "sobol.json").read_text())["second_order"] is True
