@@ -1047,9 +1047,14 @@ def sobol_command(
         why = (
             "SALib's Sobol' sampler needs a power of 2"
             if base_samples >= MIN_BASE_SAMPLES
-            else f"and at least {MIN_BASE_SAMPLES}"
+            else f"at least {MIN_BASE_SAMPLES}: fewer leave the bootstrap almost nothing to "
+            "resample"
         )
-        err.print(f"note: base samples {base_samples:,} rounded up to {n_base:,} ({why})")
+        err.print(
+            f"note: base samples {base_samples:,} rounded up to {n_base:,} ({why})",
+            markup=False,
+            highlight=False,
+        )
     if not 0.0 < confidence < 1.0:
         return fail(f"--confidence must be in (0, 1); got {confidence}")
     if out is not None:
@@ -1069,7 +1074,7 @@ def sobol_command(
         seed = scenario.sampling.seed
     if seed is None:
         seed = as_seed(None)
-        err.print(f"seed: {seed} (pass --seed {seed} to repeat this run)")
+        err.print(f"seed: {seed} (pass --seed {seed} to repeat this run)", highlight=False)
     pairs = scenario.active_correlations()
     if pairs:
         err.print(f"warning: {correlation_note(pairs)}", markup=False, highlight=False)
@@ -1136,7 +1141,7 @@ def sobol_command(
         )
     shown = [(m, y) for m, y in analysed if y in shown_years]
     for metric, year in shown:
-        console.print(_table(result, metric, year, top))
+        console.print(_table(result, metric, year, max(1, top)))
     if len(shown) < len(analysed):
         err.print(
             f"tables for {', '.join(map(str, sorted(shown_years)))}; every year is in the "
@@ -1153,5 +1158,5 @@ def sobol_command(
             written = write_sobol_outputs(result, out, scenario_path, years=sorted(shown_years))
         except OSError as exc:
             return fail(f"cannot write results to {out}: {exc}", EXIT_OUTPUT_ERROR)
-        err.print(f"wrote {len(written)} files to {out}", highlight=False)
+        err.print(f"wrote {len(written)} files to {out}", markup=False, highlight=False)
     return 0

@@ -147,7 +147,7 @@ def test_bad_choices_exit_1_with_the_valid_ones(kwargs, message):
 def test_few_base_samples_are_rounded_up_to_the_minimum():
     code, _, stderr = _run(base_samples=3)
     assert code == 0
-    assert "base samples 3 rounded up to 8 (and at least 8)" in stderr
+    assert "base samples 3 rounded up to 8 (at least 8: fewer leave the bootstrap" in stderr
 
 
 def test_bad_scenario_exits_1_with_located_problem():
