@@ -294,3 +294,28 @@ FIXED = [
     "correlations=[]",
 ]
 """Overrides that make every parameter of tests/data/valid.yaml a fixed number."""
+
+
+def test_impact_driven_by_one_input_gets_all_the_variance():
+    """valid.yaml: the only inference segment (chat) has fixed elasticities and the shock a fixed
+    adoption, so the impact on inference compute is a function of the shock's magnitude alone:
+    S1 = ST = 1 for it and 0 for every other input (up to rounding, 1e-31 here). Idle capacity is 0 throughout,
+    so its impact (a paired difference) is constant and skipped."""
+    sc = load_scenario("tests/data/valid.yaml")
+    with pytest.warns(SobolCorrelationWarning):
+        res = sobol_indices(
+            sc,
+            metrics=["compute_inference", "idle_h100e"],
+            years=[2027],
+            variant="impact",
+            base_samples=64,
+            seed=2,
+        )
+    m = res.inputs.index("shocks.deepseek.magnitude")
+    others = [j for j in range(len(res.inputs)) if j != m]
+    assert abs(res.S1[0, 0, m] - 1.0) <= res.S1_conf[0, 0, m]
+    assert abs(res.ST[0, 0, m] - 1.0) <= res.ST_conf[0, 0, m]
+    assert np.all(np.abs(res.ST[0, 0, others]) < 1e-12)
+    assert res.skipped == {
+        ("idle_h100e", 2027): "constant (0) across the design: no variance to apportion"
+    }
