@@ -909,21 +909,25 @@ TOP_INPUTS = 10
 
 
 def _table(result: SobolResult, metric: str, year: int, top: int) -> Any:
+    from rich import box
     from rich.table import Table
 
     i, t = result.metrics.index(metric), result.years.index(year)
     s1_sum = float(np.nansum(result.S1[i, t]))
     table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
         title=f"{metric} {year} ({result.variant}): top inputs by total index ST",
         caption=(
-            f"ST, S1 +- half-width of the {result.confidence:.0%} bootstrap interval; "
-            f"sum of S1 = {s1_sum:.2f} (1 - sum = share from interactions, +- noise)"
+            f"ST, S1 ± half-width of the {result.confidence:.0%} bootstrap interval; "
+            f"sum of S1 = {s1_sum:.2f} (1 - sum = share from interactions, ± noise)"
         ),
     )
-    table.add_column("#", justify="right")
-    table.add_column("input")
-    table.add_column("ST", justify="right")
-    table.add_column("S1", justify="right")
+    table.add_column("input", overflow="fold")
+    table.add_column("ST", justify="right", no_wrap=True)
+    table.add_column("S1", justify="right", no_wrap=True)
     order = result.ranked(metric, year)
     shown = [j for j in order if result.ST[i, t, j] != 0.0 or result.ST_conf[i, t, j] != 0.0]
     idle = len(order) - len(shown)
@@ -932,12 +936,11 @@ def _table(result: SobolResult, metric: str, year: int, top: int) -> Any:
             f"{table.caption}; {idle} of {len(order)} inputs have no effect at all "
             "(ST = 0 in every evaluation)"
         )
-    for rank, j in enumerate(shown[:top], start=1):
+    for j in shown[:top]:
         table.add_row(
-            str(rank),
             result.inputs[j],
-            f"{result.ST[i, t, j]:.3f} +- {result.ST_conf[i, t, j]:.3f}",
-            f"{result.S1[i, t, j]:.3f} +- {result.S1_conf[i, t, j]:.3f}",
+            f"{result.ST[i, t, j]:.3f} ± {result.ST_conf[i, t, j]:.3f}",
+            f"{result.S1[i, t, j]:.3f} ± {result.S1_conf[i, t, j]:.3f}",
         )
     return table
 
