@@ -8,7 +8,7 @@ this module at its end). The command only parses, runs the simulation (or reads 
 Exit codes: 0 success; 1 an invalid scenario (located ``file:line:col: key: message``), an
 unknown metric or year, too few samples, a scenario with no uncertain parameter, a
 constant metric, a run too large for memory, a samples file that cannot be read, or a
-method not available in this build; 2 a usage error (neither or both of FILE and
+``--method sobol`` design too large for memory; 2 a usage error (neither or both of FILE and
 ``--from-samples``, an ``--out`` inside another run's folder); 3 results could not be
 written.
 """
@@ -125,7 +125,8 @@ def sensitivity_command(
         typer.Option(
             case_sensitive=False,
             help="rank: Spearman, standardized rank regression and the change in the mean "
-            "across deciles, from one Monte Carlo run; sobol: variance-based indices.",
+            "across deciles, from one Monte Carlo run; sobol: first-order and total Sobol' "
+            "indices with bootstrap intervals (SALib), on their own design.",
         ),
     ] = SensitivityMethod.rank,
     samples: Annotated[
@@ -137,7 +138,9 @@ def sensitivity_command(
             min=1,
             max=10_000_000,
             help=f"Monte Carlo samples (rank; default the scenario's, at most "
-            f"{DEFAULT_SAMPLES:,}; at least {MIN_SAMPLES}); base samples N for sobol.",
+            f"{DEFAULT_SAMPLES:,}; at least {MIN_SAMPLES}); for sobol the base samples N "
+            "(default 1,024, rounded up to a power of 2; the model runs N x (inputs + 2) "
+            "times).",
             show_default=False,
         ),
     ] = None,
@@ -161,7 +164,8 @@ def sensitivity_command(
             "-o",
             file_okay=False,
             help="Write sensitivity.csv, tornado_<metric>_<year>.png and "
-            "over_time_<metric>.png here (default results/<scenario>-sensitivity).",
+            "over_time_<metric>.png (sobol: sobol.csv, sobol.json and charts) here "
+            "(default results/<scenario>-sensitivity).",
             show_default=False,
         ),
     ] = None,
@@ -190,14 +194,22 @@ def sensitivity_command(
     inputs' Spearman coefficients year by year, and sensitivity.csv with every input,
     metric and projection year. See docs/sensitivity.md.
     """
-    # ---- sobol: the ONE place that knows whether this build has it -------------------
     if method is SensitivityMethod.sobol:
-        msg = (
-            "--method sobol: not available in this build (the Sobol analysis module is "
-            "not installed); use --method rank"
+        raise typer.Exit(
+            _sobol(
+                scenario,
+                metric,
+                year,
+                variant,
+                samples,
+                seed,
+                overrides,
+                top,
+                out,
+                from_samples,
+                workers,
+            )
         )
-        raise _error(msg)
-    # -------------------------------------------------------------------------------------
     from rich.console import Console
     from rich.markup import escape
 
@@ -563,3 +575,44 @@ def _notes(table: SensitivityTable, k: int, top: int, shown: set[tuple[str, int]
         "mean), of which an input with no effect still shows about 3 se."
     )
     return lines
+
+
+def _sobol(
+    scenario: Path | None,
+    metric: Sequence[str] | None,
+    year: Sequence[int] | None,
+    variant: str,
+    samples: int | None,
+    seed: int | None,
+    overrides: Sequence[str] | None,
+    top: int,
+    out: Path | None,
+    from_samples: Path | None,
+    workers: int,
+) -> int:
+    """``--method sobol``: :func:`simulator.sobol.sobol_command` on SALib's own design."""
+    from rich.console import Console
+
+    from simulator.sobol import DEFAULT_BASE_SAMPLES, sobol_command
+
+    if from_samples is not None or scenario is None:
+        msg = (
+            "--method sobol evaluates the model on SALib's own design, so it needs a scenario "
+            "FILE, not --from-samples"
+        )
+        raise _usage(msg)
+    loaded = _load(scenario, overrides or ())
+    return sobol_command(
+        scenario,
+        metrics=list(metric) if metric else list(DEFAULT_METRICS),
+        years=list(year) if year else None,
+        variant=variant,
+        base_samples=DEFAULT_BASE_SAMPLES if samples is None else samples,
+        seed=seed,
+        out=out or Path("results") / f"{_file_name(loaded.name)}-sensitivity",
+        console=Console(),
+        err=Console(stderr=True),
+        overrides=list(overrides or ()),
+        workers=workers,
+        top=top,
+    )

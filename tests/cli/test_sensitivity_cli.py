@@ -107,10 +107,36 @@ def test_from_samples_gives_the_numbers_of_a_direct_analysis(tmp_path: Path) -> 
         assert x == y
 
 
-def test_sobol_is_not_available_in_this_build() -> None:
-    r = invoke(str(VALID), "--method", "sobol")
+def test_method_sobol_runs_salib_on_its_own_design(tmp_path) -> None:
+    out = tmp_path / "sobol"
+    r = invoke(
+        str(VALID), "--method", "sobol", "-n", "12", "-m", "hbm_gb", "-y", "2027",
+        "--seed", "3", "--out", str(out),
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert "base samples 12 rounded up to 16" in r.err
+    assert "model evaluations" in r.err  # the cost, printed before the run
+    with (out / "sobol.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert {row["metric"] for row in rows} == {"hbm_gb"}
+    assert {"S1", "ST", "S1_conf", "ST_conf"} <= set(rows[0])
+    assert not (out / "sensitivity.csv").exists()  # the rank method's file is not written
+
+
+def test_method_sobol_refuses_from_samples(tmp_path) -> None:
+    npz = tmp_path / "samples.npz"
+    npz.write_bytes(b"")
+    r = invoke("--from-samples", str(npz), "--method", "sobol")
+    assert r.code == 2
+    assert "needs a scenario FILE" in r.err
+
+
+def test_method_sobol_unknown_metric_is_exit_1(tmp_path) -> None:
+    r = invoke(
+        str(VALID), "--method", "sobol", "-n", "8", "-m", "hbm", "--out", str(tmp_path / "o")
+    )
     assert r.code == EXIT_SCENARIO_ERROR
-    assert "--method sobol: not available in this build" in r.err
+    assert "hbm" in r.err
 
 
 @pytest.mark.parametrize(
