@@ -236,18 +236,21 @@ def init(
     directory: Annotated[
         Path,
         typer.Argument(
-            file_okay=False, help="Project folder (created if missing).", show_default=True
+            metavar="DIR",
+            file_okay=False,
+            help="Project folder (created if missing).",
+            show_default=True,
         ),
     ] = Path(),
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that exist already.")
     ] = False,
 ) -> None:
-    """Start a project: copy the example scenarios and the JSON Schema into DIRECTORY.
+    """Start a project: copy the example scenarios and the JSON Schema into DIR.
 
-    The scenarios go to DIRECTORY/scenarios/, the schema to
-    DIRECTORY/docs/scenario.schema.json (where the scenarios' first line points editors).
-    Existing files are left alone unless --force.
+    The scenarios go to DIR/scenarios/, the schema to DIR/docs/scenario.schema.json (where
+    the scenarios' first line points editors). If any of these files exists, nothing is
+    written, unless --force: then they are overwritten (other files are kept).
     """
     from simulator.starter import ExistingFilesError, StarterFilesMissingError, init_project
 
