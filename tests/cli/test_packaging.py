@@ -258,22 +258,26 @@ def test_wheel_installs_and_starts_a_project_from_an_empty_folder(tmp_path: Path
     file, so nothing is downloaded but the build backend; jevons itself comes from the
     wheel, which the test checks.
     """
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        check=True,
-    )
-    (wheel,) = dist.glob("jevons-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [py, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], check=True
+    )
+    (wheel,) = dist.glob("jevons-*.whl")
     site = subprocess.run(
         [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     deps = [p for p in sys.path if p.endswith("site-packages")]
     Path(site, "_jevons_test_deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
-    subprocess.run([py, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True)
+    # --ignore-installed: a jevons seen through the .pth (a non-editable install of this
+    # environment) is neither taken for the wheel nor uninstalled
+    subprocess.run(
+        [py, "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q", str(wheel)],
+        check=True,
+    )
 
     work = tmp_path / "empty"
     work.mkdir()
