@@ -1273,12 +1273,12 @@ YAML support of VS Code and other editors) implements in full."""
 class _Draft7(GenerateJsonSchema):
     """pydantic's JSON Schema generator, writing definitions where draft-07 keeps them.
 
-    pydantic writes draft 2020-12; of what it generates for the scenario models, only the
-    name of the definitions' home differs in draft-07 (``definitions``, not ``$defs``):
-    ``$ref`` and the discriminator's mapping point there through ``ref_template``), and
-    a ``$ref`` ignores its siblings, so the ones newer pydantic versions write next to a
-    ``$ref`` (a field's description and default) go next to an ``allOf`` holding it, as
-    older versions wrote them.
+    pydantic writes draft 2020-12. Of what it generates for the scenario models, two things
+    differ in draft-07: definitions live under ``definitions``, not ``$defs`` (``$ref`` and
+    the discriminator's mapping point there through ``ref_template``); and a ``$ref``
+    ignores its siblings, so those that newer pydantic versions write next to a ``$ref``
+    (a field's description and default) go beside an ``allOf`` holding it, as older
+    versions wrote them.
     """
 
     schema_dialect = JSON_SCHEMA_DIALECT
