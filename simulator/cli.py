@@ -44,13 +44,35 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="jevons",
     no_args_is_help=True,
-    add_completion=False,
     help=(
         "AI compute demand scenarios: what efficiency shocks (DeepSeek-style) and "
         "Jevons-style demand responses mean for accelerators, HBM, revenue and power.\n\n"
         "Write your beliefs as distributions in a YAML scenario, then `jevons run` it."
     ),
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from simulator import __version__
+
+        typer.echo(f"jevons {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options of every command (the help text is the app's)."""
 
 
 class Method(enum.StrEnum):
@@ -284,6 +306,60 @@ def schema(
     except OSError as exc:
         typer.echo(f"cannot write {out}: {exc}", err=True)
         raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR",
+            file_okay=False,
+            help="Project folder (created if missing).",
+            show_default=True,
+        ),
+    ] = Path(),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that exist already.")
+    ] = False,
+) -> None:
+    """Start a project: copy the example scenarios and the JSON Schema into DIR.
+
+    The scenarios go to DIR/scenarios/, the schema to DIR/docs/scenario.schema.json (where
+    the scenarios' first line points editors). If any of these files exists, nothing is
+    written, unless --force: then they are overwritten (other files are kept).
+    """
+    from simulator.starter import ExistingFilesError, StarterFilesMissingError, init_project
+
+    try:
+        written = init_project(directory, force=force)
+    except ExistingFilesError as exc:
+        names = "\n".join(f"  {p}" for p in exc.existing)
+        typer.echo(
+            f"jevons init: {directory}: these files exist already, nothing was written:\n"
+            f"{names}\nuse --force to overwrite them, or choose another folder",
+            err=True,
+        )
+        raise typer.Exit(code=EXIT_USAGE) from None
+    except StarterFilesMissingError as exc:
+        typer.echo(f"jevons init: {exc}", err=True)
+        raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+    except OSError as exc:
+        typer.echo(f"jevons init: cannot write to {directory}: {exc}", err=True)
+        raise typer.Exit(code=EXIT_OUTPUT_ERROR) from None
+    scenarios = [p for p in written if p.suffix == ".yaml"]
+    schema_file = next(p for p in written if p.suffix == ".json")
+    typer.echo(f"wrote {len(scenarios)} example scenarios to {scenarios[0].parent}:")
+    for path in scenarios:
+        typer.echo(f"  {path.name}")
+    typer.echo(f"and the JSON Schema to {schema_file}")
+    typer.echo(
+        "Editors with yaml-language-server (VS Code's YAML extension, for one) check and\n"
+        "complete a scenario whose first line is\n"
+        f"  # yaml-language-server: $schema=../{schema_file.relative_to(directory)}\n"
+        "as the examples' is. Next:\n"
+        f"  jevons run {scenarios[0].parent / 'deepseek.yaml'} --out results/deepseek"
+    )
 
 
 @app.command()

@@ -59,6 +59,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from simulator.errors import CrossFieldError, Problem, ScenarioError
 from simulator.schema.paths import PATH_TAGS, path_form
@@ -1263,22 +1265,59 @@ def _plain_copy(value: Any) -> Any:
     return value
 
 
+JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+"""The draft the scenario schema is written in: the newest that yaml-language-server (the
+YAML support of VS Code and other editors) implements in full."""
+
+
+class _Draft7(GenerateJsonSchema):
+    """pydantic's JSON Schema generator, writing definitions where draft-07 keeps them.
+
+    pydantic writes draft 2020-12. Of what it generates for the scenario models, two things
+    differ in draft-07: definitions live under ``definitions``, not ``$defs`` (``$ref`` and
+    the discriminator's mapping point there through ``ref_template``); and a ``$ref``
+    ignores its siblings, so those that newer pydantic versions write next to a ``$ref``
+    (a field's description and default) go beside an ``allOf`` holding it, as older
+    versions wrote them.
+    """
+
+    schema_dialect = JSON_SCHEMA_DIALECT
+
+    def generate(self, schema: CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
+        """Generate the schema; move ``$defs`` to ``definitions``; wrap ``$ref`` with siblings."""
+        generated = super().generate(schema, mode=mode)
+        if "$defs" in generated:
+            generated["definitions"] = generated.pop("$defs")
+        return _lone_refs(generated)  # type: ignore[no-any-return]
+
+
+def _lone_refs(node: Any) -> Any:
+    """``{"$ref": r, **more}`` as ``{"allOf": [{"$ref": r}], **more}`` (draft-07 semantics)."""
+    if isinstance(node, list):
+        return [_lone_refs(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _lone_refs(v) for k, v in node.items()}
+    if "$ref" in node and len(node) > 1:
+        ref = node.pop("$ref")
+        return {"allOf": [{"$ref": ref}], **node}
+    return node
+
+
 def scenario_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of a scenario file, for editors and validators.
+    """JSON Schema (draft-07) of a scenario file, for editors and validators.
 
     Returns
     -------
     dict
-        ``Scenario.model_json_schema()`` with ``$schema``, a title, the top-level
-        ``extends`` key, and the short forms of a scalar parameter (a number or
-        ``"LOW to HIGH"``, which the schema's validators accept) added. The top-level
-        required keys are required only of a file without ``extends``.
+        ``Scenario.model_json_schema()`` in draft-07, with ``$schema``, a title and the
+        top-level ``extends`` key of a scenario file added; the top-level required keys
+        are required only of a file without ``extends``. The short forms of a scalar
+        parameter (a number, ``"LOW to HIGH"``) come from the schema's own annotations.
     """
-    schema = _short_forms(Scenario.model_json_schema())
-    union = _first_distribution_union(schema)
-    elasticity = schema.get("$defs", {}).get("Elasticity")
-    if elasticity is not None and union is not None:  # a bare scalar means short = long
-        schema["$defs"]["Elasticity"] = {"anyOf": [*_SCALAR_SHORT_FORMS, union, elasticity]}
+    schema = Scenario.model_json_schema(
+        ref_template="#/definitions/{model}", schema_generator=_Draft7
+    )
     props = dict(schema.get("properties", {}))
     props["extends"] = {
         "type": "string",
@@ -1291,59 +1330,7 @@ def scenario_json_schema() -> dict[str, Any]:
     if required:  # a file that extends another may leave required keys to its parent
         schema["if"] = {"required": ["extends"]}
         schema["else"] = {"required": required}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        **schema,
-        "title": "jevons scenario",
-    }
-
-
-_SCALAR_SHORT_FORMS: list[dict[str, Any]] = [
-    {"type": "number", "description": "A known value (a fixed distribution)."},
-    {
-        "type": "string",
-        "pattern": r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s+to\s+"
-        r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$",
-        "description": "A 90% interval written 'LOW to HIGH'.",
-    },
-]
-
-
-def _is_distribution_union(node: Any) -> bool:
-    return (
-        isinstance(node, dict)
-        and isinstance(node.get("discriminator"), dict)
-        and node["discriminator"].get("propertyName") == "kind"
-        and "oneOf" in node
-    )
-
-
-def _short_forms(node: Any) -> Any:
-    """Let every scalar parameter's schema accept a number or ``"LOW to HIGH"`` too.
-
-    The schema's ``BeforeValidator`` turns these short forms into distributions, which
-    pydantic's generated JSON Schema does not know about.
-    """
-    if isinstance(node, list):
-        return [_short_forms(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    if _is_distribution_union(node):
-        union = {k: node[k] for k in ("oneOf", "discriminator")}
-        rest = {k: v for k, v in node.items() if k not in union}
-        return {**rest, "anyOf": [*_SCALAR_SHORT_FORMS, union]}
-    return {k: _short_forms(v) for k, v in node.items()}
-
-
-def _first_distribution_union(node: Any) -> dict[str, Any] | None:
-    if _is_distribution_union(node):
-        return {k: node[k] for k in ("oneOf", "discriminator")}
-    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-    for child in children:
-        found = _first_distribution_union(child)
-        if found is not None:
-            return found
-    return None
+    return {"$schema": JSON_SCHEMA_DIALECT, **schema, "title": "jevons scenario"}
 
 
 def write_json_schema(path: str | os.PathLike[str]) -> None:

@@ -16,9 +16,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PositiveFloat,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 Z95: float = 1.6448536269514722
 """Standard normal 95th percentile, used to turn a 90% interval into sigma. [-]"""
@@ -349,10 +352,17 @@ class Choice(_Spec):
         return (min(self.values), max(self.values))
 
 
-_INTERVAL = re.compile(
+INTERVAL_PATTERN: str = (
     r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s+to\s+"
     r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 )
+"""The short form ``"LOW to HIGH"`` (groups: LOW, HIGH), for the validator and the JSON Schema.
+
+Written in the common subset of Python's and ECMA-262's regular expressions, so that the
+JSON Schema's ``pattern`` (which editors evaluate) accepts exactly what the validator does.
+"""
+
+_INTERVAL = re.compile(INTERVAL_PATTERN)
 
 
 def parse_interval(text: str) -> dict[str, Any]:
@@ -418,7 +428,32 @@ Distribution = Annotated[
 ]
 """A distribution, tagged by ``kind``."""
 
-Scalar = Annotated[Distribution, BeforeValidator(_coerce_scalar)]
+
+class _ShortForms:
+    """JSON Schema of a scalar parameter: its short forms, then the distributions.
+
+    The short forms are what :func:`_coerce_scalar` turns into distributions before
+    validation, so pydantic's generated schema (of the distributions) does not know them.
+    """
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "anyOf": [
+                {"type": "number", "description": "A known value (a fixed distribution)."},
+                {
+                    "type": "string",
+                    "pattern": INTERVAL_PATTERN,
+                    "description": "A 90% interval written 'LOW to HIGH'.",
+                },
+                handler(core_schema),
+            ]
+        }
+
+
+Scalar = Annotated[Distribution, BeforeValidator(_coerce_scalar), _ShortForms]
 """A scalar parameter: a number, ``"LOW to HIGH"``, or a distribution mapping."""
 
 DISTRIBUTION_KINDS: tuple[str, ...] = (

@@ -236,11 +236,24 @@ class Years(_Model):
         return tuple(range(self.base_year, self.end_year + 1))
 
 
+def _bare_elasticity(schema: dict[str, Any]) -> None:
+    """Let the JSON Schema of an elasticity accept a bare scalar, as ``Elasticity._bare`` does.
+
+    The bare form is the schema of the ``long`` field, less its ``null``.
+    """
+    whole = dict(schema)
+    bare = [s for s in schema["properties"]["long"]["anyOf"] if s != {"type": "null"}]
+    schema.clear()
+    schema["anyOf"] = [*bare, whole]
+
+
 class Elasticity(_Model):
     """Price elasticity of demand for useful work, ``Q ~ P^-e`` (MODEL.md §2).
 
     A bare scalar means ``short = long``.
     """
+
+    model_config = ConfigDict(json_schema_extra=_bare_elasticity)
 
     short: scalar_in(ELASTICITY) | None = Field(  # type: ignore[valid-type]
         default=None, description="Elasticity right after a shock (>= 0); default: long. [-]"

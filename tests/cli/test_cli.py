@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -109,12 +110,17 @@ def test_schema_is_json_schema_and_validates_shipped_scenarios(tmp_path: Path) -
     r = invoke("schema")
     assert r.code == 0
     schema = json.loads(r.out)
-    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft7Validator.check_schema(schema)
     out = tmp_path / "s.json"
     assert invoke("schema", "-o", str(out)).code == 0
     assert json.loads(out.read_text(encoding="utf-8")) == schema
 
 
+@pytest.mark.skipif(
+    os.environ.get("JEVONS_LOWEST_VERSIONS") == "1",
+    reason="the committed schema is written by the newest pydantic; older ones write the "
+    "same rules in other words (int bounds as floats, `enum` beside `const`)",
+)
 def test_committed_schema_copy_is_current() -> None:
     committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text(encoding="utf-8"))
     assert committed == json.loads(invoke("schema").out), (

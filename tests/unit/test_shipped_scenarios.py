@@ -41,7 +41,7 @@ def test_all_five_scenarios_are_shipped() -> None:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_scenario_validates_against_json_schema(path: Path) -> None:
-    validator = jsonschema.Draft202012Validator(scenario_json_schema())
+    validator = jsonschema.Draft7Validator(scenario_json_schema())
     validator.validate(resolve_scenario(path).data)  # the resolved scenario
     raw = read_yaml(path)
     if "extends" not in raw:  # a child may leave required keys of merged items to its parent
