@@ -205,7 +205,9 @@ def test_to_host_copies_a_device_array_explicitly(monkeypatch: pytest.MonkeyPatc
             msg = "Implicit conversion to a NumPy array is not allowed."
             raise TypeError(msg)
 
-    monkeypatch.setitem(sys.modules, "cupy", SimpleNamespace(ndarray=DeviceArray))
+    # array_api_compat < 1.10 also checks isinstance(a, cupy.generic) (CuPy's scalars)
+    scalar = type("generic", (), {})
+    monkeypatch.setitem(sys.modules, "cupy", SimpleNamespace(ndarray=DeviceArray, generic=scalar))
     values = np.array([[1.5, 2.5]])
     out = to_host(DeviceArray(values))
     assert type(out) is np.ndarray
