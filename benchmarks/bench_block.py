@@ -56,13 +56,13 @@ def main() -> None:
             acc["model"] += t2 - t1
             acc["check"] += t3 - t2
             acc["summary"] += t4 - t3
-        for k, v in acc.items():
-            stages[k].append(v / args.blocks)
+        for k, spent in acc.items():
+            stages[k].append(spent / args.blocks)
     total = 0.0
-    for k, v in stages.items():
-        med = statistics.median(v) * 1e3
+    for k, times in stages.items():
+        med = statistics.median(times) * 1e3
         total += med
-        print(f"{k:>9}: {med:8.2f} ms/block  (min {min(v) * 1e3:.2f})")
+        print(f"{k:>9}: {med:8.2f} ms/block  (min {min(times) * 1e3:.2f})")
     print(f"{'total':>9}: {total:8.2f} ms/block of {BLOCK_SIZE:,} samples")
 
 
