@@ -17,6 +17,7 @@ from array_api_compat import array_namespace
 from simulator._typing import Array
 from simulator.metrics import METRIC_UNITS
 from simulator.model import demand, fleet, market
+from simulator.model._layout import concat_years
 from simulator.model.inputs import ModelInputs, ShockInputs
 
 __all__ = ["METRICS", "evaluate", "evaluate_pair", "metric_names"]
@@ -145,7 +146,6 @@ def _supply(
     inputs: ModelInputs, shared: _Shared, need: _Demand, trend: Array | None
 ) -> dict[str, Array]:
     """MODEL.md §4-5 for one variant; ``trend`` is ``K^B`` (None for the counterfactual)."""
-    xp = array_namespace(need.capacity, inputs.fleet.initial_vintages)
     fleet_in = inputs.fleet
     chips = inputs.chips
     n_years = len(inputs.years)
@@ -170,9 +170,7 @@ def _supply(
         power=power,
     )
 
-    shipments_all = xp.concat(
-        [fleet_in.initial_vintages[:, :first_year], paths.shipments], axis=-1
-    )
+    shipments_all = concat_years([fleet_in.initial_vintages[:, :first_year], paths.shipments])
     units_all = market.accelerator_units(shipments_all, chips.h100e_per_unit)
     units = units_all[:, first_year:]
     hbm = market.hbm_shipped(units, chips.hbm_per_unit[:, first_year:])

@@ -147,6 +147,7 @@ def _in_service(units: Array, survival: Array, n_years: int, /) -> Array:
     # Year-major copies (one contiguous row per year of shipment and per age), then one
     # multiply-add per age over all the output years it reaches: a running sum of
     # ``n_columns`` row operations instead of a strided reduction per output year.
+    # (contiguous copies when the inputs are stored year-major, as the model's are)
     by_year = xp.stack([units[:, j] for j in range(n_columns)], axis=0)
     by_age = xp.stack([survival[:, a] for a in range(n_columns)], axis=0)
     total = xp.zeros((n_years, units.shape[0]), dtype=units.dtype, device=device(units))
