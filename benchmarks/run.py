@@ -22,7 +22,9 @@ Reported: wall time of the process (median), work time (without interpreter star
 imports), samples per second of work, peak resident memory of the process and its threads
 (``ru_maxrss`` of the child from ``os.wait4``), the split of the work into sampling, model,
 summaries and output writing (summed over worker threads), and the ratios old/new and
-new/floor from the same run. Also the start-up time of ``jevons --help`` and ``validate``.
+new/floor from the same run; the op-count floor of ``benchmarks/arithmetic_floor.py`` (the
+time the counted arithmetic of sampling, model and summaries needs with ideal NumPy) and
+jevons' time as a multiple of it. Also the start-up time of ``jevons --help`` and ``validate``.
 The machines are shared and noisy: compare the ratios of one run, not figures across runs.
 """
 
@@ -110,6 +112,44 @@ def startup(tree: Path, args: list[str], repeats: int = 5) -> float:
         subprocess.run(cmd, env=env_for(tree), cwd=tree, capture_output=True, check=True)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def op_floor(
+    scenario: str, results: list[dict[str, Any]], sizes: list[int], workers: int, tmp: Path
+) -> None:
+    """Print the op-count floor (``arithmetic_floor.py``) and jevons' time as a multiple of it."""
+    out = tmp / "op_floor.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "arithmetic_floor.py")]
+    subprocess.run(
+        [*cmd, "--scenario", scenario, "--json", str(out)],
+        check=True,
+        capture_output=True,
+        env=env_for(ROOT),
+    )
+    fl = json.loads(out.read_text(encoding="utf-8"))
+    stages = fl["per_sample_s"]
+    per_sample = fl["total_per_sample_s"]
+    print(
+        "op-count floor (benchmarks/arithmetic_floor.py, one thread, ideal NumPy): "
+        f"{per_sample * 1e6:.2f} us/sample = "
+        + " + ".join(f"{k} {v * 1e6:.2f}" for k, v in stages.items())
+    )
+    print()
+    print(
+        "| samples | op floor s (1 thread) | new thread s / op floor | "
+        "new work / (op floor / workers) | issue floor / op floor (work) |"
+    )
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        by = {m["label"]: m for m in results if m["n"] == n}
+        new, floor = by["new"], by["floor"]
+        ideal = per_sample * n
+        threads = new["sampling_s"] + new["model_s"] + new["summarize_s"]
+        print(
+            f"| {n:.0e} | {ideal:.2f} | {threads / ideal:.1f}x | "
+            f"{new['work_s'] / (ideal / workers):.1f}x | "
+            f"{floor['work_s'] / (ideal / workers):.2f} |"
+        )
 
 
 def fmt_row(m: dict[str, Any]) -> str:
@@ -220,6 +260,8 @@ def main() -> None:
                 f"| {n:.0e} | {speedup} | {new['work_s'] / floor['work_s']:.1f}x | "
                 f"{share:.0%} | {'exact' if new['exact'] else 'streamed'} |"
             )
+        print()
+        op_floor(args.scenario, results, sizes, args.workers, tmp)
         print()
         help_new = startup(ROOT, ["--help"])
         validate_new = startup(ROOT, ["validate", args.scenario])
