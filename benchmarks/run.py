@@ -13,7 +13,8 @@ process (``benchmarks/_measure.py``), side by side in one run:
   answer the questions, write summary, charts and manifest);
 - **old**: the same through the release ``--baseline-ref`` (default ``4e03a13``, the release
   before the performance work), checked out into a temporary ``git worktree`` and put first
-  on ``PYTHONPATH``; a size whose per-sample results would not fit in the memory available is
+  on ``PYTHONPATH``, on that release's own copy of the scenario (its schema predates keys
+  such as ``fleet.order_lead``); a size whose per-sample results would not fit in the memory available is
   reported as "cannot run (memory)" instead of run;
 - **floor**: drawing the same number of uniforms and one multiply-add pass over every output
   array the model writes, with the same threads.
@@ -114,6 +115,22 @@ def startup(tree: Path, args: list[str], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+def scenario_in(tree: Path, scenario: str) -> str:
+    """The same scenario file as the old release ships it (its schema may not read ours).
+
+    A shipped scenario (under this tree) is read from the old tree's copy; its keys are
+    those that release knew (e.g. no ``fleet.order_lead`` before MODEL.md v2). Any other
+    file is given as it is.
+    """
+    path = Path(scenario).resolve()
+    try:
+        rel = path.relative_to(ROOT)
+    except ValueError:
+        return scenario
+    old = tree / rel
+    return str(old) if old.exists() else scenario
+
+
 def op_floor(
     scenario: str, results: list[dict[str, Any]], sizes: list[int], workers: int, tmp: Path
 ) -> None:
@@ -202,6 +219,10 @@ def main() -> None:
         from simulator.model import metric_names  # this tree
 
         sc = load_scenario(args.scenario)
+        old_scenario = args.scenario
+        if old_tree is not None:
+            old_scenario = scenario_in(old_tree, args.scenario)
+            print(f"# old release reads {old_scenario}", file=sys.stderr)
         n_values = len(metric_names([s.name for s in sc.demand.segments])) * len(sc.years.all)
         print(
             f"# jevons benchmark: {Path(args.scenario).name}, {args.workers} workers, "
@@ -228,7 +249,7 @@ def main() -> None:
                     )
                 else:
                     results.append(
-                        measure("old", "jevons", old_tree, args.scenario, n, args.workers, reps)
+                        measure("old", "jevons", old_tree, old_scenario, n, args.workers, reps)
                     )
             results.append(measure("floor", "floor", ROOT, args.scenario, n, args.workers, reps))
             print(f"# done {n:,}", file=sys.stderr, flush=True)
@@ -269,7 +290,7 @@ def main() -> None:
         if old_tree is not None:
             line += (
                 f" (old: {startup(old_tree, ['--help']):.2f} s, "
-                f"{startup(old_tree, ['validate', args.scenario]):.2f} s)"
+                f"{startup(old_tree, ['validate', old_scenario]):.2f} s)"
             )
         print(line)
         if args.json:
