@@ -44,6 +44,7 @@ import functools
 import importlib
 import json
 import statistics
+import sys
 import timeit
 import types
 from collections import Counter
@@ -368,6 +369,34 @@ def main() -> None:
             f"per block, {overhead[stage] * 1e6:.2f} us/sample of call overhead"
         )
     print(f"{'total':>10}: {total * 1e6:7.2f} us/sample (one thread, ideal NumPy)")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_block import stage_times
+
+    measured_blocks = stage_times(args.scenario)
+    measured = {
+        "sampling": statistics.median(measured_blocks["sampling"]) / block,
+        "model": statistics.median(
+            [
+                m + c
+                for m, c in zip(measured_blocks["model"], measured_blocks["check"], strict=True)
+            ]
+        )
+        / block,
+        "summaries": statistics.median(measured_blocks["summary"]) / block,
+    }
+    print()
+    print("jevons on the same machine, same moment: thread CPU time per sample (bench_block.py)")
+    print("| stage | op floor us/sample | measured us/sample | measured / floor |")
+    print("|---|---|---|---|")
+    for stage, s in per_stage.items():
+        print(
+            f"| {stage} | {s * 1e6:.2f} | {measured[stage] * 1e6:.2f} | "
+            f"{measured[stage] / s:.1f}x |"
+        )
+    all_measured = sum(measured.values())
+    print(
+        f"| total | {total * 1e6:.2f} | {all_measured * 1e6:.2f} | {all_measured / total:.1f}x |"
+    )
     ops = {st: sum(v.values()) for st, v in counted.items()}
     print("elements operated on per sample: " + ", ".join(f"{k} {v:,.0f}" for k, v in ops.items()))
     if args.json:
@@ -375,6 +404,7 @@ def main() -> None:
             "block": block,
             "uncertain": n_uncertain,
             "per_sample_s": per_stage,
+            "measured_cpu_per_sample_s": measured,
             "calls_per_block": dict(_calls),
             "call_overhead_s": per_call,
             "total_per_sample_s": total,

@@ -27,20 +27,16 @@ from simulator.streaming import StreamingSummary, Workspace
 ROOT = Path(__file__).parents[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "deepseek.yaml"))
-    parser.add_argument("--blocks", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    sc = load_scenario(args.scenario)
+def stage_times(scenario: str, blocks: int = 4, repeats: int = 5) -> dict[str, list[float]]:
+    """Thread CPU seconds per block of each stage, one list entry per repeat."""
+    sc = load_scenario(scenario)
     questions = _question_specs(sc)
     ws = Workspace()
     years = sc.years.all
     stages: dict[str, list[float]] = {"sampling": [], "model": [], "check": [], "summary": []}
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         acc = dict.fromkeys(stages, 0.0)
-        for b in range(args.blocks):
+        for b in range(blocks):
             t0 = time.thread_time()
             draws = draw_block(sc, 7, b)
             inputs = build_inputs(sc, draws)
@@ -59,7 +55,17 @@ def main() -> None:
             acc["check"] += t3 - t2
             acc["summary"] += t4 - t3
         for k, spent in acc.items():
-            stages[k].append(spent / args.blocks)
+            stages[k].append(spent / blocks)
+    return stages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "deepseek.yaml"))
+    parser.add_argument("--blocks", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    stages = stage_times(args.scenario, args.blocks, args.repeats)
     total = 0.0
     for k, times in stages.items():
         med = statistics.median(times) * 1e3

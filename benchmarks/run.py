@@ -151,6 +151,13 @@ def op_floor(
         f"{per_sample * 1e6:.2f} us/sample = "
         + " + ".join(f"{k} {v * 1e6:.2f}" for k, v in stages.items())
     )
+    measured = fl["measured_cpu_per_sample_s"]
+    print(
+        "jevons' thread CPU time per sample (bench_block.py, same process as the count), "
+        "as a multiple of the op-count floor: "
+        + ", ".join(f"{k} {measured[k] / v:.1f}x" for k, v in stages.items())
+        + f"; total {sum(measured.values()) / per_sample:.1f}x"
+    )
     print()
     print(
         "| samples | op floor s (1 thread) | new thread s / op floor | "
