@@ -369,6 +369,22 @@ def main() -> None:
             f"per block, {overhead[stage] * 1e6:.2f} us/sample of call overhead"
         )
     print(f"{'total':>10}: {total * 1e6:7.2f} us/sample (one thread, ideal NumPy)")
+    # The issue's floor in the same units: one uniform per uncertain scalar and one
+    # multiply-add pass (a multiply and an add) over every output value of both variants.
+    from simulator.io import load_scenario
+    from simulator.model import metric_names
+
+    sc = load_scenario(args.scenario)
+    outputs = 2 * len(metric_names([x.name for x in sc.demand.segments])) * len(sc.years.all)
+    fma = cost.get("multiply", 0.0) + cost.get("add", 0.0)
+    issue_floor = n_uncertain * cost["uniform"] + outputs * fma
+    ndtri = counted.get("sampling", {}).get("ndtri", 0.0) * cost.get("ndtri", 0.0)
+    print(
+        f"the issue's floor at the same costs: {issue_floor * 1e6:.2f} us/sample "
+        f"({n_uncertain} uniforms + a multiply-add on {outputs} outputs); the op-count "
+        f"floor is {total / issue_floor:.1f}x it; the normal quantiles (ndtri) alone "
+        f"{ndtri * 1e6:.2f} us/sample = {ndtri / issue_floor:.1f}x it"
+    )
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_block import stage_times
 
@@ -404,6 +420,8 @@ def main() -> None:
             "block": block,
             "uncertain": n_uncertain,
             "per_sample_s": per_stage,
+            "issue_floor_per_sample_s": issue_floor,
+            "ndtri_per_sample_s": ndtri,
             "measured_cpu_per_sample_s": measured,
             "calls_per_block": dict(_calls),
             "call_overhead_s": per_call,

@@ -151,6 +151,12 @@ def op_floor(
         f"{per_sample * 1e6:.2f} us/sample = "
         + " + ".join(f"{k} {v * 1e6:.2f}" for k, v in stages.items())
     )
+    issue = fl["issue_floor_per_sample_s"]
+    print(
+        f"the issue's floor at the same per-element costs: {issue * 1e6:.2f} us/sample; "
+        f"the op-count floor is {per_sample / issue:.1f}x it, the normal quantiles (ndtri) "
+        f"alone {fl['ndtri_per_sample_s'] / issue:.1f}x it"
+    )
     measured = fl["measured_cpu_per_sample_s"]
     print(
         "jevons' thread CPU time per sample (bench_block.py, same process as the count), "
