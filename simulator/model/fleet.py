@@ -116,7 +116,8 @@ def survival_table(median_life: Array, shape: Array, n_ages: int, /) -> Array:
     Returns
     -------
     array, shape (n, n_ages)
-        ``S(a)`` at ``a = 0, 1, ..., n_ages - 1``; column 0 is exactly 1. [-]
+        ``S(a)`` at ``a = 0, 1, ..., n_ages - 1``; column 0 is exactly 1. [-] Stored
+        age-major (the transposed view of an ``(n_ages, n)`` array).
 
     Notes
     -----
@@ -329,9 +330,9 @@ def stock_flow(
         per_unit = power.system_power / power.h100e_per_unit
         watts = [vintages[i] * per_unit[:, i] for i in range(n_vintages)]
 
-    # One contiguous row per age (a column of ``survival`` is strided): same numbers,
-    # each multiply-add below reads memory in order.
-    by_age = xp.stack([survival[:, a] for a in range(survival.shape[-1])], axis=0)
+    # One row per age: a view with contiguous rows of the age-major survival table (see
+    # survival_table), so each multiply-add below reads memory in order.
+    by_age = xp.permute_dims(survival, (1, 0))
 
     def surviving_sum(columns: list[Array], k: int) -> Array:
         # Vintage i (0-based from the first initial vintage) is shipped in year i - V + 1.
