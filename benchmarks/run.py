@@ -13,7 +13,8 @@ process (``benchmarks/_measure.py``), side by side in one run:
   answer the questions, write summary, charts and manifest);
 - **old**: the same through the release ``--baseline-ref`` (default ``4e03a13``, the release
   before the performance work), checked out into a temporary ``git worktree`` and put first
-  on ``PYTHONPATH``; a size whose per-sample results would not fit in the memory available is
+  on ``PYTHONPATH``, on that release's own copy of the scenario (its schema predates keys
+  such as ``fleet.order_lead``); a size whose per-sample results would not fit in the memory available is
   reported as "cannot run (memory)" instead of run;
 - **floor**: drawing the same number of uniforms and one multiply-add pass over every output
   array the model writes, with the same threads.
@@ -22,7 +23,9 @@ Reported: wall time of the process (median), work time (without interpreter star
 imports), samples per second of work, peak resident memory of the process and its threads
 (``ru_maxrss`` of the child from ``os.wait4``), the split of the work into sampling, model,
 summaries and output writing (summed over worker threads), and the ratios old/new and
-new/floor from the same run. Also the start-up time of ``jevons --help`` and ``validate``.
+new/floor from the same run; the op-count floor of ``benchmarks/arithmetic_floor.py`` (the
+time the counted arithmetic of sampling, model and summaries needs with ideal NumPy) and
+jevons' time as a multiple of it. Also the start-up time of ``jevons --help`` and ``validate``.
 The machines are shared and noisy: compare the ratios of one run, not figures across runs.
 """
 
@@ -112,6 +115,73 @@ def startup(tree: Path, args: list[str], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+def scenario_in(tree: Path, scenario: str) -> str:
+    """The same scenario file as the old release ships it (its schema may not read ours).
+
+    A shipped scenario (under this tree) is read from the old tree's copy; its keys are
+    those that release knew (e.g. no ``fleet.order_lead`` before MODEL.md v2). Any other
+    file is given as it is.
+    """
+    path = Path(scenario).resolve()
+    try:
+        rel = path.relative_to(ROOT)
+    except ValueError:
+        return scenario
+    old = tree / rel
+    return str(old) if old.exists() else scenario
+
+
+def op_floor(
+    scenario: str, results: list[dict[str, Any]], sizes: list[int], workers: int, tmp: Path
+) -> None:
+    """Print the op-count floor (``arithmetic_floor.py``) and jevons' time as a multiple of it."""
+    out = tmp / "op_floor.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "arithmetic_floor.py")]
+    subprocess.run(
+        [*cmd, "--scenario", scenario, "--json", str(out)],
+        check=True,
+        capture_output=True,
+        env=env_for(ROOT),
+    )
+    fl = json.loads(out.read_text(encoding="utf-8"))
+    stages = fl["per_sample_s"]
+    per_sample = fl["total_per_sample_s"]
+    print(
+        "op-count floor (benchmarks/arithmetic_floor.py, one thread, ideal NumPy): "
+        f"{per_sample * 1e6:.2f} us/sample = "
+        + " + ".join(f"{k} {v * 1e6:.2f}" for k, v in stages.items())
+    )
+    issue = fl["issue_floor_per_sample_s"]
+    print(
+        f"the issue's floor at the same per-element costs: {issue * 1e6:.2f} us/sample; "
+        f"the op-count floor is {per_sample / issue:.1f}x it, the normal quantiles (ndtri) "
+        f"alone {fl['ndtri_per_sample_s'] / issue:.1f}x it"
+    )
+    measured = fl["measured_cpu_per_sample_s"]
+    print(
+        "jevons' thread CPU time per sample (bench_block.py, same process as the count), "
+        "as a multiple of the op-count floor: "
+        + ", ".join(f"{k} {measured[k] / v:.1f}x" for k, v in stages.items())
+        + f"; total {sum(measured.values()) / per_sample:.1f}x"
+    )
+    print()
+    print(
+        "| samples | op floor s (1 thread) | new thread s / op floor | "
+        "new work / (op floor / workers) | issue floor / op floor (work) |"
+    )
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        by = {m["label"]: m for m in results if m["n"] == n}
+        new, floor = by["new"], by["floor"]
+        ideal = per_sample * n
+        threads = new["sampling_s"] + new["model_s"] + new["summarize_s"]
+        print(
+            f"| {n:.0e} | {ideal:.2f} | {threads / ideal:.1f}x | "
+            f"{new['work_s'] / (ideal / workers):.1f}x | "
+            f"{floor['work_s'] / (ideal / workers):.2f} |"
+        )
+
+
 def fmt_row(m: dict[str, Any]) -> str:
     if "skipped" in m:
         return f"| {m['n']:.0e} | {m['label']} | {m['skipped']} | | | | | | | |"
@@ -162,6 +232,10 @@ def main() -> None:
         from simulator.model import metric_names  # this tree
 
         sc = load_scenario(args.scenario)
+        old_scenario = args.scenario
+        if old_tree is not None:
+            old_scenario = scenario_in(old_tree, args.scenario)
+            print(f"# old release reads {old_scenario}", file=sys.stderr)
         n_values = len(metric_names([s.name for s in sc.demand.segments])) * len(sc.years.all)
         print(
             f"# jevons benchmark: {Path(args.scenario).name}, {args.workers} workers, "
@@ -188,7 +262,7 @@ def main() -> None:
                     )
                 else:
                     results.append(
-                        measure("old", "jevons", old_tree, args.scenario, n, args.workers, reps)
+                        measure("old", "jevons", old_tree, old_scenario, n, args.workers, reps)
                     )
             results.append(measure("floor", "floor", ROOT, args.scenario, n, args.workers, reps))
             print(f"# done {n:,}", file=sys.stderr, flush=True)
@@ -221,13 +295,15 @@ def main() -> None:
                 f"{share:.0%} | {'exact' if new['exact'] else 'streamed'} |"
             )
         print()
+        op_floor(args.scenario, results, sizes, args.workers, tmp)
+        print()
         help_new = startup(ROOT, ["--help"])
         validate_new = startup(ROOT, ["validate", args.scenario])
         line = f"startup: `jevons --help` {help_new:.2f} s, `jevons validate` {validate_new:.2f} s"
         if old_tree is not None:
             line += (
                 f" (old: {startup(old_tree, ['--help']):.2f} s, "
-                f"{startup(old_tree, ['validate', args.scenario]):.2f} s)"
+                f"{startup(old_tree, ['validate', old_scenario]):.2f} s)"
             )
         print(line)
         if args.json:

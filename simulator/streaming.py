@@ -308,12 +308,13 @@ class StreamingSummary:
                 [len(range((r - first) % replicates, n, replicates)) for r in range(replicates)],
                 dtype=np.int64,
             )
-        w_t, c_t, i_t, scratch = ws.float_buffers((years, n), 4)
+        w_buf, c_buf, i_t, scratch = ws.float_buffers((years, n), 4)
         keys = ws.int_buffer((years, n))
         series: dict[tuple[str, str], SeriesSummary] = {}
         for metric, a in with_shocks.items():
-            np.copyto(w_t, a.T)
-            np.copyto(c_t, counterfactual[metric].T)
+            # one row per year: the model's year-major arrays are read in place, others copied
+            w_t = _rows(a, w_buf)
+            c_t = _rows(counterfactual[metric], c_buf)
             difference = metric in IMPACT_AS_DIFFERENCE
             if difference:  # a paired difference, any sign (simulator.metrics)
                 np.subtract(w_t, c_t, out=i_t)
@@ -451,6 +452,15 @@ class StreamingSummary:
                 se = float(replicate_se(fractions))
             out.append(QuestionAnswer(name=q.name, text=q.text, probability=p, se=se))
         return out
+
+
+def _rows(a: FloatArray, buffer: FloatArray) -> FloatArray:
+    """``a.T`` (shape ``(years, n)``) with contiguous rows: a view if it has them, else copied."""
+    t = a.T
+    if t.flags.c_contiguous and t.dtype == np.float64:
+        return t
+    np.copyto(buffer, t)
+    return buffer
 
 
 def _impact_into(w: FloatArray, c: FloatArray, out: FloatArray) -> None:

@@ -17,6 +17,7 @@ from array_api_compat import array_namespace
 from simulator._typing import Array
 from simulator.metrics import METRIC_UNITS
 from simulator.model import demand, fleet, market
+from simulator.model._layout import concat_years
 from simulator.model.inputs import ModelInputs, ShockInputs
 
 __all__ = ["METRICS", "evaluate", "evaluate_pair", "metric_names"]
@@ -96,24 +97,36 @@ def _shared(inputs: ModelInputs) -> _Shared:
     return _Shared(survival, utilization, baselines)
 
 
+def _efficiency(shock: ShockInputs, n_years: int) -> Array:
+    """Efficiency multiplier ``X_m(k)`` of one shock (MODEL.md §2), shape ``(n, T + 1)``."""
+    if shock.type == "level":
+        adoption = demand.level_adoption(
+            shock.ceiling, shock.delay, shock.width, shock.onset, n_years
+        )
+        return demand.level_efficiency(adoption, shock.magnitude)
+    return demand.trend_efficiency(shock.magnitude, shock.onset, n_years)
+
+
 def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...]) -> _Demand:
     """MODEL.md §2-3 for one variant: ``shocks=()`` gives the counterfactual."""
     xp = array_namespace(inputs.utilization_training, inputs.utilization_inference)
     n_years = len(inputs.years)
     segment_compute: list[Array] = []
+    # A shock's efficiency path, and the log gain of a set of shocks, are the same for
+    # every segment they apply to: computed once each.
+    efficiency_of: dict[int, Array] = {}
+    log_gain_of: dict[tuple[int, ...], Array] = {}
     for s, (segment, baseline) in enumerate(zip(inputs.segments, shared.baselines, strict=True)):
-        efficiencies: list[Array] = []
-        for shock in shocks:
-            if s not in shock.segments:
-                continue
-            if shock.type == "level":
-                adoption = demand.level_adoption(
-                    shock.ceiling, shock.delay, shock.width, shock.onset, n_years
-                )
-                efficiencies.append(demand.level_efficiency(adoption, shock.magnitude))
-            else:
-                efficiencies.append(demand.trend_efficiency(shock.magnitude, shock.onset, n_years))
-        log_gain = demand.log_efficiency_gain(efficiencies, baseline) if efficiencies else None
+        applying = tuple(m for m, shock in enumerate(shocks) if s in shock.segments)
+        log_gain = None
+        if applying and applying in log_gain_of:
+            log_gain = log_gain_of[applying]
+        elif applying:
+            for m in applying:
+                if m not in efficiency_of:
+                    efficiency_of[m] = _efficiency(shocks[m], n_years)
+            log_gain = demand.log_efficiency_gain([efficiency_of[m] for m in applying], baseline)
+            log_gain_of[applying] = log_gain
         segment_compute.append(
             demand.physical_compute(
                 baseline,
@@ -145,7 +158,6 @@ def _supply(
     inputs: ModelInputs, shared: _Shared, need: _Demand, trend: Array | None
 ) -> dict[str, Array]:
     """MODEL.md §4-5 for one variant; ``trend`` is ``K^B`` (None for the counterfactual)."""
-    xp = array_namespace(need.capacity, inputs.fleet.initial_vintages)
     fleet_in = inputs.fleet
     chips = inputs.chips
     n_years = len(inputs.years)
@@ -170,9 +182,7 @@ def _supply(
         power=power,
     )
 
-    shipments_all = xp.concat(
-        [fleet_in.initial_vintages[:, :first_year], paths.shipments], axis=-1
-    )
+    shipments_all = concat_years([fleet_in.initial_vintages[:, :first_year], paths.shipments])
     units_all = market.accelerator_units(shipments_all, chips.h100e_per_unit)
     units = units_all[:, first_year:]
     hbm = market.hbm_shipped(units, chips.hbm_per_unit[:, first_year:])

@@ -12,6 +12,7 @@ from array_api_compat import array_namespace, device
 
 from simulator._typing import Array
 from simulator.constants import F_REF, SECONDS_PER_YEAR
+from simulator.model._layout import columns_to_array
 
 __all__ = [
     "base_compute",
@@ -86,11 +87,10 @@ def baseline_compute(base: Array, growth: Array, /) -> Array:
 
     The product is taken left to right, one year at a time.
     """
-    xp = array_namespace(base, growth)
     columns = [base]
     for k in range(1, growth.shape[-1]):
         columns.append(columns[-1] * growth[:, k])
-    return xp.stack(columns, axis=-1)
+    return columns_to_array(columns)
 
 
 def level_adoption(
@@ -128,11 +128,13 @@ def level_adoption(
     """
     xp = array_namespace(ceiling, delay, width)
     tau = _years_since_onset(ceiling, onset, n_years)
-    z = (tau[None, :] - delay[:, None]) / width[:, None]
+    # computed year-major (one contiguous row per year), returned as its (n, T + 1) view
+    z = (tau[:, None] - delay[None, :]) / width[None, :]
     e = xp.exp(-xp.abs(z))
     logistic = xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    started = xp.broadcast_to(tau[None, :] >= 0, logistic.shape)
-    return xp.where(started, ceiling[:, None] * logistic, xp.zeros_like(logistic))
+    started = xp.broadcast_to(tau[:, None] >= 0, logistic.shape)
+    adoption = xp.where(started, ceiling[None, :] * logistic, xp.zeros_like(logistic))
+    return xp.permute_dims(adoption, (1, 0))
 
 
 def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
@@ -192,7 +194,7 @@ def trend_efficiency(magnitude: Array, onset: int, n_years: int, /) -> Array:
     xp = array_namespace(magnitude)
     tau = _years_since_onset(magnitude, onset, n_years)
     elapsed = xp.clip(tau, min=0.0)
-    return xp.exp(elapsed[None, :] * xp.log(magnitude)[:, None])
+    return xp.permute_dims(xp.exp(elapsed[:, None] * xp.log(magnitude)[None, :]), (1, 0))
 
 
 def elasticity(
@@ -317,7 +319,7 @@ def physical_compute(
     columns = [xp.zeros_like(log_gain[:, 0])]
     for k in range(1, log_gain.shape[-1]):
         columns.append(decay * columns[-1] + (log_gain[:, k] - log_gain[:, k - 1]))
-    weighted = xp.stack(columns, axis=-1)
+    weighted = columns_to_array(columns)
     pi = pass_through[:, None]
     exponent = (pi * elasticity_long[:, None] - 1.0) * log_gain + pi * (
         elasticity_short - elasticity_long

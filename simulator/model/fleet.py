@@ -14,6 +14,7 @@ from array_api_compat import array_namespace, device
 
 from simulator._typing import Array
 from simulator.constants import F_REF, SECONDS_PER_YEAR
+from simulator.model._layout import columns_to_array, concat_years
 
 __all__ = [
     "FleetPaths",
@@ -89,14 +90,15 @@ def weibull_survival(age: Array, median_life: Array, shape: Array, /) -> Array:
     xp = array_namespace(age, median_life, shape)
     positive = age > 0
     safe_age = xp.where(positive, age, xp.ones_like(age))
-    log_ratio = xp.log(safe_age[None, :] / median_life[:, None])
-    log_hazard = xp.clip(shape[:, None] * log_ratio, max=_MAX_LOG_HAZARD)
+    # computed age-major (one contiguous row per age) and returned as its (n, A) view
+    log_ratio = xp.log(safe_age[:, None] / median_life[None, :])
+    log_hazard = xp.clip(shape[None, :] * log_ratio, max=_MAX_LOG_HAZARD)
     scaled = xp.where(
-        xp.broadcast_to(positive[None, :], log_hazard.shape),
+        xp.broadcast_to(positive[:, None], log_hazard.shape),
         xp.exp(log_hazard),
         xp.zeros_like(log_hazard),
     )
-    return xp.exp(-LN2 * scaled)
+    return xp.permute_dims(xp.exp(-LN2 * scaled), (1, 0))
 
 
 def survival_table(median_life: Array, shape: Array, n_ages: int, /) -> Array:
@@ -114,7 +116,8 @@ def survival_table(median_life: Array, shape: Array, n_ages: int, /) -> Array:
     Returns
     -------
     array, shape (n, n_ages)
-        ``S(a)`` at ``a = 0, 1, ..., n_ages - 1``; column 0 is exactly 1. [-]
+        ``S(a)`` at ``a = 0, 1, ..., n_ages - 1``; column 0 is exactly 1. [-] Stored
+        age-major (the transposed view of an ``(n_ages, n)`` array).
 
     Notes
     -----
@@ -256,7 +259,7 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
     forecast = xp.where(positive, trend[:, 1:] * (required[:, :-1] / safe), trend[:, 1:])
     current = required[:, 1:]
     planned = current + order_lead[:, None] * (forecast - current)
-    return xp.concat([required[:, :1], planned], axis=-1)
+    return concat_years([required[:, :1], planned])
 
 
 def stock_flow(
@@ -327,9 +330,9 @@ def stock_flow(
         per_unit = power.system_power / power.h100e_per_unit
         watts = [vintages[i] * per_unit[:, i] for i in range(n_vintages)]
 
-    # One contiguous row per age (a column of ``survival`` is strided): same numbers,
-    # each multiply-add below reads memory in order.
-    by_age = xp.stack([survival[:, a] for a in range(survival.shape[-1])], axis=0)
+    # One row per age: a view with contiguous rows of the age-major survival table (see
+    # survival_table), so each multiply-add below reads memory in order.
+    by_age = xp.permute_dims(survival, (1, 0))
 
     def surviving_sum(columns: list[Array], k: int) -> Array:
         # Vintage i (0-based from the first initial vintage) is shipped in year i - V + 1.
@@ -374,15 +377,11 @@ def stock_flow(
         idle.append(xp.clip(ship - gap, min=0.0))
         unmet.append(xp.clip(gap - ship, min=0.0))
 
-    def by_year(columns: list[Array]) -> Array:
-        # Stacked year by year (contiguous writes), seen as (n, T + 1) without a copy.
-        return xp.permute_dims(xp.stack(columns, axis=0), (1, 0))
-
     return FleetPaths(
-        surviving=by_year(surviving),
-        wanted=by_year(wanted),
-        shipments=by_year(shipments),
-        installed=by_year(installed),
-        idle=by_year(idle),
-        unmet=by_year(unmet),
+        surviving=columns_to_array(surviving),
+        wanted=columns_to_array(wanted),
+        shipments=columns_to_array(shipments),
+        installed=columns_to_array(installed),
+        idle=columns_to_array(idle),
+        unmet=columns_to_array(unmet),
     )

@@ -144,11 +144,12 @@ def _in_service(units: Array, survival: Array, n_years: int, /) -> Array:
     xp = array_namespace(units, survival)
     n_columns = units.shape[-1]
     first = n_columns - n_years
-    # Year-major copies (one contiguous row per year of shipment and per age), then one
-    # multiply-add per age over all the output years it reaches: a running sum of
-    # ``n_columns`` row operations instead of a strided reduction per output year.
-    by_year = xp.stack([units[:, j] for j in range(n_columns)], axis=0)
-    by_age = xp.stack([survival[:, a] for a in range(n_columns)], axis=0)
+    # Year-major views (one row per year of shipment and per age; contiguous rows, without
+    # a copy, for the model's year-major arrays), then one multiply-add per age over all
+    # the output years it reaches: a running sum of ``n_columns`` row operations instead
+    # of a strided reduction per output year.
+    by_year = xp.permute_dims(units, (1, 0))
+    by_age = xp.permute_dims(survival, (1, 0))
     total = xp.zeros((n_years, units.shape[0]), dtype=units.dtype, device=device(units))
     for age in range(n_columns):
         k0 = max(0, age - first)  # first output year a vintage of this age exists in

@@ -35,14 +35,20 @@ def _draw(draws: Mapping[str, npt.ArrayLike], name: str) -> FloatArray:
 
 
 def _interpolate(
-    values: FloatArray, knots: FloatArray, years: FloatArray, *, log: bool
+    values: Sequence[FloatArray], knots: FloatArray, years: FloatArray, *, log: bool
 ) -> FloatArray:
-    """Piecewise-linear interpolation in ``x`` (or ``log x``) per row, flat beyond the knots.
+    """Piecewise-linear interpolation in ``x`` (or ``log x``) per sample, flat beyond the knots.
+
+    Computed year by year into a year-major buffer: a year on a knot (or beyond the ends)
+    is a copy of that knot's draws, and only the years strictly between two knots pay for
+    the interpolation (and, in log space, one ``exp``); the ``log`` of a knot's draws is
+    taken once, and only for knots that bound such a year. The numbers are those of the
+    sample-major expression ``exp(l_lo + w (l_hi - l_lo))`` elementwise.
 
     Parameters
     ----------
-    values : numpy.ndarray, shape (B, K)
-        Values at the knots, per sample; ``> 0`` when ``log``.
+    values : sequence of numpy.ndarray, K of shape (B,)
+        Values at each knot, per sample; ``> 0`` when ``log``.
     knots : numpy.ndarray, shape (K,)
         Strictly increasing knot years.
     years : numpy.ndarray, shape (T,)
@@ -52,26 +58,42 @@ def _interpolate(
 
     Returns
     -------
-    numpy.ndarray, shape (B, T)
+    numpy.ndarray, shape (T, B)
+        One contiguous row per year.
     """
     n_knots = knots.shape[0]
+    out = np.empty((years.shape[0], values[0].shape[0]))
     if n_knots == 1:
-        return np.repeat(values[:, :1], years.shape[0], axis=1)
+        out[...] = values[0]
+        return out
     yc = np.clip(years, knots[0], knots[-1])
     lo = np.clip(np.searchsorted(knots, yc, side="right") - 1, 0, n_knots - 2)
     w = (yc - knots[lo]) / (knots[lo + 1] - knots[lo])
-    if log:
-        # log of the K knot values once (not of the gathered (B, T) arrays): same numbers
-        logs = np.log(values)
-        llo, lhi = logs[:, lo], logs[:, lo + 1]
-        out: FloatArray = np.exp(llo + w * (lhi - llo))
-    else:
-        left, right = values[:, lo], values[:, lo + 1]
-        out = left + w * (right - left)
-    # the knots themselves (and everything beyond the ends) are the draws, exactly
-    at_left, at_right = w == 0.0, w == 1.0
-    out[:, at_left] = values[:, lo[at_left]]
-    out[:, at_right] = values[:, lo[at_right] + 1]
+    logs: dict[int, FloatArray] = {}
+    spans: dict[int, FloatArray] = {}
+
+    def ends(i: int) -> tuple[FloatArray, FloatArray]:
+        # left end and slope of interval i (log of the draws once per knot if ``log``)
+        if i not in spans:
+            for j in (i, i + 1):
+                if j not in logs:
+                    logs[j] = np.log(values[j]) if log else values[j]
+            spans[i] = logs[i + 1] - logs[i]
+        return logs[i], spans[i]
+
+    for t in range(years.shape[0]):
+        i, wt = int(lo[t]), float(w[t])
+        row = out[t]
+        if wt == 0.0:  # the knots themselves (and beyond the ends) are the draws, exactly
+            row[...] = values[i]
+        elif wt == 1.0:
+            row[...] = values[i + 1]
+        else:
+            left, span = ends(i)
+            np.multiply(span, wt, out=row)
+            row += left
+            if log:
+                np.exp(row, out=row)
     return out
 
 
@@ -105,7 +127,9 @@ def path_values(
     Returns
     -------
     numpy.ndarray of float64, shape (B, len(years))
-        The path per sample (rows) and year (columns), in the parameter's unit.
+        The path per sample (rows) and year (columns), in the parameter's unit; a
+        transposed view of a year-major buffer (each year's column is contiguous, which
+        is how the model reads it).
 
     Notes
     -----
@@ -130,34 +154,49 @@ def path_values(
     if isinstance(spec, Anchors):
         anchor_years = sorted(spec.anchors)
         knots = np.asarray(anchor_years, dtype=np.float64)
-        values = np.stack([_draw(draws, f"{where}.anchors.{y}") for y in anchor_years], axis=1)
+        values = [_draw(draws, f"{where}.anchors.{y}") for y in anchor_years]
         log = spec.interpolate == "log" and len(anchor_years) > 1
-        if log and not bool(np.all(values > 0)):
+        if log and not all(bool(np.all(v > 0)) for v in values):
             msg = f"{where}: log interpolation between anchors needs values > 0"
             raise ValueError(msg)
-        return _interpolate(values, knots, yrs, log=log)
+        return _interpolate(values, knots, yrs, log=log).T
     if isinstance(spec, StartEnd):
         start, end = _draw(draws, f"{where}.start"), _draw(draws, f"{where}.end")
         first, last = base_year + 1, end_year
         if last <= first:
-            return np.repeat(start[:, None], yrs.shape[0], axis=1)
+            return _constant(start, yrs.shape[0])
         if not (bool(np.all(start > 0)) and bool(np.all(end > 0))):
             msg = f"{where}: start and end are interpolated in log space and must be > 0"
             raise ValueError(msg)
         knots = np.asarray([first, last], dtype=np.float64)
-        return _interpolate(np.stack([start, end], axis=1), knots, yrs, log=True)
+        return _interpolate([start, end], knots, yrs, log=True).T
     if isinstance(spec, FromGrowth):
         value, growth = _draw(draws, f"{where}.value"), _draw(draws, f"{where}.growth")
         if not bool(np.all(growth > 0)):
             msg = f"{where}: growth must be > 0"
             raise ValueError(msg)
         steps = np.maximum(yrs - spec.from_, 0.0)
+        out = np.empty((yrs.shape[0], value.shape[0]))
+        log_growth: FloatArray | None = None
         # Growth beyond what a float holds gives inf here, silently: the engine stops such
         # a run with a message naming the parameter (no RuntimeWarning for the user).
         with np.errstate(over="ignore", invalid="ignore"):
-            out: FloatArray = value[:, None] * np.exp(steps[None, :] * np.log(growth)[:, None])
-        flat = steps == 0.0
-        out[:, flat] = value[:, None]
-        return out
-    constant = _draw(draws, where)
-    return np.repeat(constant[:, None], yrs.shape[0], axis=1)
+            for t, step in enumerate(steps.tolist()):
+                row = out[t]
+                if step == 0.0:
+                    row[...] = value
+                    continue
+                if log_growth is None:
+                    log_growth = np.log(growth)
+                np.multiply(log_growth, step, out=row)
+                np.exp(row, out=row)
+                row *= value
+        return out.T
+    return _constant(_draw(draws, where), yrs.shape[0])
+
+
+def _constant(value: FloatArray, n_years: int) -> FloatArray:
+    """``value`` in every year, shape ``(B, n_years)`` over a year-major buffer."""
+    out = np.empty((n_years, value.shape[0]))
+    out[...] = value
+    return out.T
