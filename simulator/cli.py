@@ -7,6 +7,7 @@ cannot give meaningful numbers (not enough memory, overflow); 2 a command-line u
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import functools
@@ -72,6 +73,63 @@ SetOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+class Executor(enum.StrEnum):
+    """Where blocks of samples are computed."""
+
+    local = "local"
+    dask = "dask"
+
+
+ExecutorOption = Annotated[
+    Executor | None,
+    typer.Option(
+        "--executor",
+        case_sensitive=False,
+        help="Where blocks of samples are computed: local (threads of this process) or "
+        "dask (tasks on a Dask cluster, extra jevons[dask]; see docs/scale-out.md). "
+        "Results do not depend on it. Default: local, or dask with --scheduler.",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address (tcp://host:8786) for --executor dask; default "
+        "$JEVONS_SCHEDULER, else a local Dask cluster is started for the run.",
+        show_default=False,
+    ),
+]
+
+
+def _executor_choice(executor: Executor | None, scheduler: str | None) -> str:
+    """``"local"`` or ``"dask"``: --scheduler implies dask; a usage error with local."""
+    if executor is None:
+        return "dask" if scheduler else "local"
+    if executor is Executor.local and scheduler:
+        msg = "--scheduler is the address of a Dask scheduler; it needs --executor dask"
+        raise typer.BadParameter(msg, param_hint="'--scheduler'")
+    return executor.value
+
+
+def _open_executor(scheduler: str | None, n_workers: int | None, err: Console) -> Any:
+    """A :class:`~simulator.executors.DaskExecutor`, saying where it runs; exit 2 if none."""
+    from simulator.executors import ExecutorUnavailableError, scheduler_address
+
+    if scheduler_address(scheduler) is None:
+        err.print("no --scheduler or $JEVONS_SCHEDULER: starting a local Dask cluster")
+    try:
+        from simulator.executors import DaskExecutor
+
+        ex = DaskExecutor(scheduler, n_workers=n_workers)
+    except ExecutorUnavailableError as exc:
+        typer.echo(f"jevons: {exc}", err=True)
+        raise typer.Exit(code=EXIT_USAGE) from None
+    err.print(f"executor: {ex.description}")
+    return ex
 
 
 _P = ParamSpec("_P")
@@ -285,6 +343,8 @@ def run(
             show_default=False,
         ),
     ] = None,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate SCENARIO with and without its shocks; print a table and the answers.
 
@@ -298,6 +358,14 @@ def run(
     if save_samples and out is None:
         msg = "it writes samples.npz into the --out folder; give --out DIR too"
         raise typer.BadParameter(msg, param_hint="'--save-samples'")
+    where = _executor_choice(executor, scheduler)
+    if (
+        where == "dask"
+        and workers is not None
+        and (scheduler or os.environ.get("JEVONS_SCHEDULER"))
+    ):
+        msg = "the Dask cluster's workers compute the blocks; --workers is for the local executor"
+        raise typer.BadParameter(msg, param_hint="'--workers'")
     from rich.console import Console
 
     from simulator.engine import as_seed
@@ -342,6 +410,7 @@ def run(
             method=method,
             workers=workers,
             exact_memory=exact_memory,
+            executor=_open_executor(scheduler, workers, err) if where == "dask" else None,
             out=out,
             scratch=scratch,
             overrides=list(overrides or ()),
@@ -369,6 +438,7 @@ def _run_and_report(
     method: Method | None,
     workers: int | None,
     exact_memory: float | None,
+    executor: Any,
     out: Path | None,
     scratch: Path | None,
     overrides: list[str],
@@ -379,12 +449,13 @@ def _run_and_report(
     from rich.console import Console
 
     from simulator.engine import simulate_summary
+    from simulator.executors import ExecutorError
     from simulator.report.tables import default_years, headline_table, questions_table
     from simulator.report.writers import json_text, write_outputs
 
     started = time.perf_counter()
     try:
-        with _LazyProgress(err) as bar:
+        with _LazyProgress(err) as bar, executor or contextlib.nullcontext():
             result = simulate_summary(
                 sc,
                 samples,
@@ -396,8 +467,12 @@ def _run_and_report(
                 resolved=resolved,
                 exact_budget=None if exact_memory is None else int(exact_memory * 1e9),
                 save_samples=None if scratch is None else scratch / "samples.npz",
+                executor=executor,
             )
     except SimulationError as exc:
+        typer.echo(f"{scenario_file}: {exc}", err=True)
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
+    except ExecutorError as exc:
         typer.echo(f"{scenario_file}: {exc}", err=True)
         raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
     except OSError as exc:
@@ -435,7 +510,7 @@ def _run_and_report(
         plural = "s" if result.n_samples != 1 else ""
         err.print(
             f"{result.n_samples:,} sample{plural} ({result.method}, seed {result.seed}) in "
-            f"{t_total:.1f} s ({_workers_note(workers)}; summaries {t_sum:.1f} s)"
+            f"{t_total:.1f} s ({_workers_note(workers, executor)}; summaries {t_sum:.1f} s)"
         )
         err.print(f"quantiles: {_quantile_note(result)}")
     if out is not None:
@@ -466,7 +541,9 @@ def _quantile_note(result: Any) -> str:
     return f"streamed, within {100 * result.quantile_rel_error:.2g}% of exact"
 
 
-def _workers_note(workers: int | None) -> str:
+def _workers_note(workers: int | None, executor: Any = None) -> str:
+    if executor is not None:
+        return str(executor.description)
     from simulator.engine import default_workers
 
     n = default_workers() if workers is None else workers

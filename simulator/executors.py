@@ -52,7 +52,9 @@ __all__ = [
     "ExecutorError",
     "ExecutorName",
     "ExecutorUnavailableError",
+    "as_completed",
     "scheduler_address",
+    "task_result",
 ]
 
 ExecutorName = Literal["local", "dask"]
@@ -195,12 +197,14 @@ class DaskExecutor:
                         f"{self.address}`, or check --scheduler / ${SCHEDULER_ENV}"
                     )
                     raise ExecutorUnavailableError(msg) from None
-        if check_versions:
-            try:
+        try:
+            if check_versions:
                 self._check_versions()
-            except BaseException:
-                self.close()
-                raise
+            self.description = self.describe()
+            """Where the work runs, in words, as the executor started."""
+        except BaseException:
+            self.close()
+            raise
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -288,6 +292,24 @@ class DaskExecutor:
             size = math.ceil(n_blocks / (TASKS_PER_THREAD * self.threads()))
             size = max(1, min(MAX_BLOCKS_PER_TASK, size))
         return [range(i, min(i + size, n_blocks)) for i in range(0, n_blocks, size)]
+
+
+def as_completed(futures: Sequence[Any]) -> Iterator[Any]:
+    """The futures of Dask tasks in the order they finish."""
+    return iter(_import_distributed().as_completed(list(futures)))
+
+
+def task_result(future: Any) -> Any:
+    """A finished task's result, with the cluster's failures said in words (and released).
+
+    Raises
+    ------
+    ExecutorError
+        If the task's workers kept dying, or the cluster was lost.
+    SimulationError
+        If the task found that the model overflows.
+    """
+    return _result(future, _import_distributed())
 
 
 def _result(future: Any, dist: Any) -> Any:
