@@ -46,8 +46,8 @@ class InProcess(DaskExecutor):
     ) -> Iterator[Any]:
         for item in items:
             self.tasks += 1
-            fn, item, args = pickle.loads(pickle.dumps((fn, item, args)))
-            out = pickle.loads(pickle.dumps(fn(item, *args)))
+            task, arg, rest = pickle.loads(pickle.dumps((fn, item, args)))
+            out = pickle.loads(pickle.dumps(task(arg, *rest)))
             if type(out).__name__ == "_Failed":
                 raise SimulationError(out.message)
             yield out
