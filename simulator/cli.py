@@ -129,6 +129,10 @@ def _open_executor(scheduler: str | None, n_workers: int | None, err: Console) -
         typer.echo(f"jevons: {exc}", err=True)
         raise typer.Exit(code=EXIT_USAGE) from None
     err.print(f"executor: {ex.description}")
+    if ex.slow_workers:
+        from simulator.executors import MALLOC_NOTE
+
+        err.print(f"note: {ex.slow_workers} worker(s): {MALLOC_NOTE}")
     return ex
 
 

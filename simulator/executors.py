@@ -179,12 +179,13 @@ class DaskExecutor:
                 from simulator.engine import default_workers
 
                 n = default_workers() if n_workers is None else n_workers
-                self._cluster = dist.LocalCluster(
-                    n_workers=n,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                )
+                with _fast_malloc():
+                    self._cluster = dist.LocalCluster(
+                        n_workers=n,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
                 self.started_local = True
                 self.client = dist.Client(self._cluster)
             else:
@@ -200,6 +201,10 @@ class DaskExecutor:
         try:
             if check_versions:
                 self._check_versions()
+            self.slow_workers = sum(
+                1 for v in self.client.run(_trim_threshold).values() if v is not None
+            )
+            """Workers that run with ``MALLOC_TRIM_THRESHOLD_`` set (slower; see the notes)."""
             self.description = self.describe()
             """Where the work runs, in words, as the executor started."""
         except BaseException:
@@ -330,6 +335,34 @@ def _result(future: Any, dist: Any) -> Any:
     if isinstance(out, _Failed):
         raise SimulationError(out.message)
     return out
+
+
+MALLOC_NOTE = (
+    "Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_ set, which makes the model's "
+    "large temporary arrays about 2-4x slower; see docs/scale-out.md for the worker setting"
+)
+"""Said when workers run with Dask's default ``MALLOC_TRIM_THRESHOLD_``."""
+
+
+@contextlib.contextmanager
+def _fast_malloc() -> Iterator[None]:
+    """Start nanny workers without Dask's ``MALLOC_TRIM_THRESHOLD_`` (see :data:`MALLOC_NOTE`).
+
+    Setting it (Dask's default, to return memory to the system sooner) also turns off glibc's
+    adaptive mmap threshold, so that every large temporary array of the model is mapped and
+    faulted in afresh: the model ran about 3x slower in measurements on a 2-core machine.
+    """
+    import dask
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        yield
+
+
+def _trim_threshold() -> str | None:
+    """The ``MALLOC_TRIM_THRESHOLD_`` of the process (run on each worker)."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
 def _versions() -> dict[str, str]:

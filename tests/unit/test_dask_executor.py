@@ -27,7 +27,7 @@ import cloudpickle
 
 from simulator.cli import app
 from simulator.engine import simulate_summary
-from simulator.executors import SCHEDULER_ENV, DaskExecutor
+from simulator.executors import SCHEDULER_ENV, DaskExecutor, _fast_malloc
 from simulator.io import load_scenario
 from simulator.schema import Scenario
 
@@ -41,6 +41,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with (
+        _fast_malloc(),  # as DaskExecutor starts its own: 3x faster workers
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,

@@ -1,0 +1,69 @@
+"""The Dask executor against the local one on this machine: the figures of docs/scale-out.md.
+
+Run on demand (needs ``pip install "jevons[dask]"``)::
+
+    python benchmarks/dask_local.py [--samples 1000000] [--workers 2] [--seed 3]
+
+It runs ``simulate_summary`` on ``scenarios/deepseek.yaml`` (streamed summaries, as
+``jevons run`` beyond the exact-quantile budget) twice on the same seed: on ``--workers``
+threads of this process (the local executor), then on a ``LocalCluster`` of ``--workers``
+single-threaded worker processes (the Dask executor), and prints the wall time of each,
+samples per second, how long the cluster took to start, how many tasks the run became, and
+whether the two summary tables are equal bit for bit (they must be).
+
+On one machine the Dask executor cannot be faster than the local one: the same cores do the
+same work, plus starting worker processes and sending each task's summaries back (moments
+per block and one histogram per series per task, about 10 MB for ``deepseek.yaml``). What
+it measures is that overhead; the gain comes from adding machines (docs/scale-out.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from simulator.engine import simulate_summary
+from simulator.executors import DaskExecutor
+from simulator.io import load_scenario
+
+ROOT = Path(__file__).parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "deepseek.yaml"))
+    parser.add_argument("--samples", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    sc = load_scenario(args.scenario)
+    n = args.samples
+
+    t0 = time.perf_counter()
+    local = simulate_summary(sc, n, rng=args.seed, workers=args.workers, exact_budget=0)
+    t_local = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with DaskExecutor(n_workers=args.workers) as ex:
+        t_start = time.perf_counter() - t0
+        groups = len(ex.groups(-(-n // local.block_size)))
+        t0 = time.perf_counter()
+        remote = simulate_summary(sc, n, rng=args.seed, exact_budget=0, executor=ex)
+        t_dask = time.perf_counter() - t0
+
+    same = remote.summary.to_records() == local.summary.to_records()
+    same = same and remote.answers == local.answers
+    print(f"{sc.name}: {n:,} samples, seed {args.seed}, streamed summaries")
+    print(f"{'executor':<44} {'wall s':>8} {'samples/s':>10}")
+    print(f"{f'local, {args.workers} threads':<44} {t_local:8.1f} {n / t_local:10,.0f}")
+    label = f"dask LocalCluster, {args.workers} processes, {groups} tasks"
+    print(f"{label:<44} {t_dask:8.1f} {n / t_dask:10,.0f}")
+    print(f"cluster start: {t_start:.1f} s (not in the wall time above)")
+    print(f"summary tables and answers equal bit for bit: {same}")
+    if not same:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
