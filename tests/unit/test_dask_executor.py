@@ -26,10 +26,11 @@ distributed = pytest.importorskip(
 import cloudpickle
 
 from simulator.cli import app
-from simulator.engine import simulate_summary
+from simulator.engine import answer_questions, simulate, simulate_summary
 from simulator.executors import SCHEDULER_ENV, DaskExecutor, _fast_malloc
 from simulator.io import load_scenario
 from simulator.schema import Scenario
+from simulator.summary import summarize
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 DEEPSEEK = str(SCENARIOS / "deepseek.yaml")
@@ -122,25 +123,27 @@ def test_cli_run_on_the_cluster_prints_the_local_numbers(client: Any) -> None:
 
 
 def test_cli_batch_on_the_cluster_writes_the_local_results(client: Any, tmp_path: Path) -> None:
-    # Two scenarios spread over the cluster; the local reference runs one (charts are slow).
-    common = ["-n", "200", "--seed", "2"]
-    local = ["batch", DEEPSEEK, *common, "--out", str(tmp_path / "local")]
-    r = CliRunner().invoke(app, local)
-    assert r.exit_code == 0, r.output
-    address = client.scheduler.address
-    both = ["batch", DEEPSEEK, str(SCENARIOS / "bull.yaml"), *common]
-    r = CliRunner().invoke(app, [*both, "--out", str(tmp_path / "dask"), "--scheduler", address])
+    # The reference is what a local batch worker computes (batch._run_job): simulate, then
+    # summarize and answer, in this process (a local batch would add its charts' time).
+    sc = load_scenario(DEEPSEEK)
+    result = simulate(sc, 200, rng=2, method=sc.sampling.method)
+    variants = {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")}
+    summarize(variants, result.years, scenario="deepseek").to_csv(tmp_path / "local.csv")
+    answers = [a.to_dict() for a in answer_questions(sc, result)]
+
+    # Two scenarios spread over the cluster.
+    args = ["batch", DEEPSEEK, str(SCENARIOS / "bull.yaml"), "-n", "200", "--seed", "2"]
+    args += ["--out", str(tmp_path / "dask"), "--scheduler", client.scheduler.address]
+    r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "executor: Dask at" in r.stderr
     assert "2 run, 0 up to date, 0 failed" in r.stderr
-    a = (tmp_path / "local" / "deepseek" / "summary.csv").read_bytes()
-    b = (tmp_path / "dask" / "deepseek" / "summary.csv").read_bytes()
-    assert a == b
-    ja = json.loads((tmp_path / "local" / "deepseek" / "summary.json").read_text())
-    jb = json.loads((tmp_path / "dask" / "deepseek" / "summary.json").read_text())
-    assert ja["questions"] == jb["questions"]
+    folder = tmp_path / "dask" / "deepseek"
+    assert (folder / "summary.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert json.loads((folder / "summary.json").read_text())["questions"] == answers
+    assert (tmp_path / "dask" / "bull" / "manifest.json").is_file()
     # Resumable as a local batch: the same content hashes, so a rerun skips both.
-    r = CliRunner().invoke(app, [*both, "--out", str(tmp_path / "dask"), "--scheduler", address])
+    r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "0 run, 2 up to date" in r.stderr
 
