@@ -148,3 +148,19 @@ def test_scheduler_with_the_local_executor_is_a_usage_error() -> None:
     assert r.exit_code == EXIT_USAGE
     assert "--scheduler" in r.stderr
     assert "needs --executor dask" in r.stderr
+
+
+def test_workers_with_a_scheduler_is_a_usage_error() -> None:
+    r = CliRunner().invoke(
+        app, ["run", DEEPSEEK, "-n", "10", "--scheduler", "tcp://x:1", "--workers", "2"]
+    )
+    assert r.exit_code == EXIT_USAGE
+    assert "--workers is for the local executor" in r.stderr
+
+
+def test_help_names_the_executor_and_the_scheduler_variable() -> None:
+    for command in ("run", "batch"):
+        text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout
+        assert "--executor" in text
+        assert "--scheduler" in text
+        assert "JEVONS_SCHEDULER" in text
