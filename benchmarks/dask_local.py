@@ -3,13 +3,17 @@
 Run on demand (needs ``pip install "jevons[dask]"``)::
 
     python benchmarks/dask_local.py [--samples 1000000] [--workers 2] [--seed 3]
+    python benchmarks/dask_local.py --samples 200000 --dask-malloc   # Dask's worker default
 
 It runs ``simulate_summary`` on ``scenarios/deepseek.yaml`` (streamed summaries, as
 ``jevons run`` beyond the exact-quantile budget) twice on the same seed: on ``--workers``
 threads of this process (the local executor), then on a ``LocalCluster`` of ``--workers``
 single-threaded worker processes (the Dask executor), and prints the wall time of each,
 samples per second, how long the cluster took to start, how many tasks the run became, and
-whether the two summary tables are equal bit for bit (they must be).
+whether the two summary tables are equal bit for bit (they must be). *model s* is the time
+spent in the model summed over threads or workers. ``--dask-malloc`` starts the cluster with
+Dask's default worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, which jevons removes
+from the clusters it starts), to measure what that setting costs (docs/scale-out.md).
 
 On one machine the Dask executor cannot be faster than the local one: the same cores do the
 same work, plus starting worker processes and sending each task's summaries back (moments
@@ -20,8 +24,12 @@ it measures is that overhead; the gain comes from adding machines (docs/scale-ou
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from simulator.engine import simulate_summary
 from simulator.executors import DaskExecutor
@@ -36,6 +44,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--dask-malloc", action="store_true")
     args = parser.parse_args()
     sc = load_scenario(args.scenario)
     n = args.samples
@@ -45,7 +54,7 @@ def main() -> None:
     t_local = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with DaskExecutor(n_workers=args.workers) as ex:
+    with _executor(args.workers, args.dask_malloc) as ex:
         t_start = time.perf_counter() - t0
         groups = len(ex.groups(-(-n // local.block_size)))
         t0 = time.perf_counter()
@@ -55,14 +64,34 @@ def main() -> None:
     same = remote.summary.to_records() == local.summary.to_records()
     same = same and remote.answers == local.answers
     print(f"{sc.name}: {n:,} samples, seed {args.seed}, streamed summaries")
-    print(f"{'executor':<44} {'wall s':>8} {'samples/s':>10}")
-    print(f"{f'local, {args.workers} threads':<44} {t_local:8.1f} {n / t_local:10,.0f}")
+    print(f"{'executor':<44} {'wall s':>8} {'samples/s':>10} {'model s':>8}")
+    label = f"local, {args.workers} threads"
+    print(f"{label:<44} {t_local:8.1f} {n / t_local:10,.0f} {local.timings['model_s']:8.1f}")
     label = f"dask LocalCluster, {args.workers} processes, {groups} tasks"
-    print(f"{label:<44} {t_dask:8.1f} {n / t_dask:10,.0f}")
+    if args.dask_malloc:
+        label += ", Dask's malloc"
+    print(f"{label:<44} {t_dask:8.1f} {n / t_dask:10,.0f} {remote.timings['model_s']:8.1f}")
     print(f"cluster start: {t_start:.1f} s (not in the wall time above)")
     print(f"summary tables and answers equal bit for bit: {same}")
     if not same:
         raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _executor(workers: int, dask_malloc: bool) -> Iterator[DaskExecutor]:
+    if not dask_malloc:
+        with DaskExecutor(n_workers=workers) as ex:
+            yield ex
+        return
+    distributed: Any = importlib.import_module("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        DaskExecutor(client=client) as ex,
+    ):
+        yield ex
 
 
 if __name__ == "__main__":
