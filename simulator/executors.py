@@ -339,7 +339,7 @@ def _result(future: Any, dist: Any) -> Any:
 
 MALLOC_NOTE = (
     "Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_ set, which makes the model's "
-    "large temporary arrays about 2-4x slower; see docs/scale-out.md for the worker setting"
+    "large temporary arrays several times slower; see docs/scale-out.md for the worker setting"
 )
 """Said when workers run with Dask's default ``MALLOC_TRIM_THRESHOLD_``."""
 
@@ -350,7 +350,7 @@ def _fast_malloc() -> Iterator[None]:
 
     Setting it (Dask's default, to return memory to the system sooner) also turns off glibc's
     adaptive mmap threshold, so that every large temporary array of the model is mapped and
-    faulted in afresh: the model ran about 3x slower in measurements on a 2-core machine.
+    faulted in afresh: the model took 3.6x as long (docs/scale-out.md, benchmarks/dask_local.py).
     """
     import dask
 

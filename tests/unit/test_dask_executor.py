@@ -42,7 +42,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with (
-        _fast_malloc(),  # as DaskExecutor starts its own: 3x faster workers
+        _fast_malloc(),  # as DaskExecutor starts its own: faster workers (docs/scale-out.md)
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
