@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -225,8 +226,16 @@ class DaskExecutor:
             with contextlib.suppress(Exception):
                 self.client.close()
         if self._cluster is not None:
-            with contextlib.suppress(Exception):
-                self._cluster.close()
+            # Our own cluster's nannies kill a worker slow to stop (a loaded machine) and
+            # warn about it: nothing the user can act on.
+            nanny = logging.getLogger("distributed.nanny")
+            level = nanny.level
+            nanny.setLevel(logging.ERROR)
+            try:
+                with contextlib.suppress(Exception):
+                    self._cluster.close()
+            finally:
+                nanny.setLevel(level)
             self._cluster = None
 
     def threads(self) -> int:
