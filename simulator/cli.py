@@ -129,6 +129,8 @@ def _open_executor(scheduler: str | None, n_workers: int | None, err: Console) -
         typer.echo(f"jevons: {exc}", err=True)
         raise typer.Exit(code=EXIT_USAGE) from None
     err.print(f"executor: {ex.description}")
+    if not ex.client.nthreads():
+        err.print("note: the scheduler has no workers yet; the run waits until some connect")
     if ex.slow_workers:
         from simulator.executors import MALLOC_NOTE
 

@@ -27,7 +27,12 @@ import cloudpickle
 
 from simulator.cli import app
 from simulator.engine import answer_questions, simulate, simulate_summary
-from simulator.executors import SCHEDULER_ENV, DaskExecutor, _fast_malloc
+from simulator.executors import (
+    SCHEDULER_ENV,
+    DaskExecutor,
+    ExecutorUnavailableError,
+    _fast_malloc,
+)
 from simulator.io import load_scenario
 from simulator.schema import Scenario
 from simulator.summary import summarize
@@ -154,3 +159,16 @@ def test_an_unreachable_scheduler_is_a_usage_error(monkeypatch: pytest.MonkeyPat
     assert r.exit_code == 2, r.output
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr
     assert "Traceback" not in r.output
+
+
+def test_workers_with_other_versions_are_refused(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only this process's versions are patched: the workers report their real ones.
+    monkeypatch.setattr(
+        "simulator.engine.package_versions", lambda: {"jevons": "0.0.0", "numpy": "1.0"}
+    )
+    with pytest.raises(ExecutorUnavailableError, match="run other versions") as info:
+        DaskExecutor(client=client)
+    assert "jevons" in str(info.value)
+    assert "(here 0.0.0)" in str(info.value)
