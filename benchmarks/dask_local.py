@@ -15,10 +15,11 @@ spent in the model summed over threads or workers. ``--dask-malloc`` starts the 
 Dask's default worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, which jevons removes
 from the clusters it starts), to measure what that setting costs (docs/scale-out.md).
 
-On one machine the Dask executor cannot be faster than the local one: the same cores do the
-same work, plus starting worker processes and sending each task's summaries back (moments
-per block and one histogram per series per task, about 10 MB for ``deepseek.yaml``). What
-it measures is that overhead; the gain comes from adding machines (docs/scale-out.md).
+On one machine the Dask executor is not expected to be faster than the local one: the same
+cores do the same work, plus starting worker processes and sending each task's summaries
+back (moments per block and one histogram per series per task, about 10 MB for
+``deepseek.yaml``). What it measures is that overhead; the gain comes from adding machines
+(docs/scale-out.md).
 """
 
 from __future__ import annotations
