@@ -4,6 +4,7 @@ Run on demand (needs ``pip install "jevons[dask]"``)::
 
     python benchmarks/dask_local.py [--samples 1000000] [--workers 2] [--seed 3]
     python benchmarks/dask_local.py --samples 200000 --dask-malloc   # Dask's worker default
+    python benchmarks/dask_local.py --task-bytes   # what one task of 1 and 8 blocks returns
 
 It runs ``simulate_summary`` on ``scenarios/deepseek.yaml`` (streamed summaries, as
 ``jevons run`` beyond the exact-quantile budget) twice on the same seed: on ``--workers``
@@ -17,7 +18,7 @@ from the clusters it starts), to measure what that setting costs (docs/scale-out
 
 On one machine the Dask executor is not expected to be faster than the local one: the same
 cores do the same work, plus starting worker processes and sending each task's summaries
-back (moments per block and one histogram per series per task, about 10 MB for
+back (moments per block and one histogram per series per task, 11 to 17 MB for
 ``deepseek.yaml``). What it measures is that overhead; the gain comes from adding machines
 (docs/scale-out.md).
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import pickle
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,8 +48,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--dask-malloc", action="store_true")
+    parser.add_argument("--task-bytes", action="store_true")
     args = parser.parse_args()
     sc = load_scenario(args.scenario)
+    if args.task_bytes:
+        _task_bytes(sc, args.seed)
+        return
     n = args.samples
 
     t0 = time.perf_counter()
@@ -76,6 +82,20 @@ def main() -> None:
     print(f"summary tables and answers equal bit for bit: {same}")
     if not same:
         raise SystemExit(1)
+
+
+def _task_bytes(sc: Any, seed: int) -> None:
+    """Pickled size of what a streamed task returns, for 1 and 8 blocks (no cluster)."""
+    from simulator.engine import _plan, _question_specs
+    from simulator.executors import run_group
+    from simulator.sampling import BLOCK_SIZE
+
+    plan = _plan(sc, 8 * BLOCK_SIZE, seed, None, BLOCK_SIZE, 1, None)
+    questions = _question_specs(plan.scenario)
+    print(f"scenario: {len(pickle.dumps(plan)):,} bytes pickled (sent with every task)")
+    for blocks in (1, 8):
+        got = run_group(range(blocks), plan, None, True, False, questions)
+        print(f"a task of {blocks} block(s) returns {len(pickle.dumps(got)):,} bytes pickled")
 
 
 @contextlib.contextmanager
