@@ -46,7 +46,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from simulator.engine import answer_questions, package_versions, simulate
 from simulator.errors import ScenarioError, SimulationError
@@ -55,10 +55,14 @@ from simulator.io import load_scenario, resolve_scenario
 from simulator.metrics import value_unit
 from simulator.report._atomic import atomic_write, remove_stale_stages
 from simulator.report.writers import MANIFEST_NAME, inputs_sha256, write_outputs
-from simulator.result import SimulationResult
+from simulator.result import RunSummary, SimulationResult
 from simulator.sampling import se_replicates
 from simulator.sampling.streams import BLOCK_SIZE, as_seed
 from simulator.summary import summarize
+
+if TYPE_CHECKING:
+    from simulator.executors import DaskExecutor
+    from simulator.schema import Scenario
 
 __all__ = [
     "INDEX_NAME",
@@ -495,6 +499,7 @@ def run_batch(
     on_event: Callable[[Outcome], None] | None = None,
     on_tick: Callable[[list[str]], None] | None = None,
     on_wait: Callable[[], None] | None = None,
+    executor: DaskExecutor | None = None,
 ) -> list[Outcome]:
     """Run the jobs of a batch in parallel worker processes; skip those up to date.
 
@@ -514,6 +519,12 @@ def run_batch(
         Called about ten times a second with the labels of the jobs running.
     on_wait : callable, optional
         Called if another batch holds the folder's lock (this one then waits for it).
+    executor : DaskExecutor, optional
+        Run each scenario as a task on this Dask cluster instead of in local processes
+        (``workers`` is then unused): the task gets the resolved scenario, runs it as a
+        local worker process would, and returns its summary and answers (and its samples
+        with ``save_samples``); this process writes the result folders. The numbers are
+        the same.
 
     Returns
     -------
@@ -537,6 +548,9 @@ def run_batch(
                 continue
             if on_event is not None:
                 on_event(o)
+        if executor is not None:
+            _run_on_cluster(executor, outcomes, todo, out, save_samples, on_event, on_tick)
+            return outcomes
         ctx = _context()
         running: dict[int, tuple[Any, Any]] = {}
         parent = os.getpid()
@@ -581,6 +595,142 @@ def run_batch(
                 exc.outcomes = outcomes  # type: ignore[attr-defined]
             raise
     return outcomes
+
+
+def _remote_job(
+    job: Job, scenario: Scenario, resolved: dict[str, Any], save_samples: bool
+) -> dict[str, Any]:
+    """Run one job on a Dask worker (a task): what :func:`_run_job` computes, not written."""
+    t0 = time.perf_counter()
+    try:
+        result = simulate(
+            scenario,
+            job.samples,
+            rng=job.seed,
+            method=job.method,  # type: ignore[arg-type]
+            resolved=resolved,
+        )
+    except SimulationError as exc:
+        return {"status": "failed", "message": f"{job.file}: {exc}"}
+    except MemoryError:
+        return {
+            "status": "failed",
+            "message": f"{job.file}: out of memory on the Dask worker: use fewer samples (-n)",
+        }
+    summary = summarize(
+        {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
+        result.years,
+        scenario=job.label,
+    )
+    answers = answer_questions(scenario, result)
+    run: SimulationResult | RunSummary = result
+    if not save_samples:  # the samples stay on the worker
+        run = RunSummary(
+            scenario_name=result.scenario_name,
+            resolved=result.resolved,
+            years=result.years,
+            n_samples=result.n_samples,
+            seed=result.seed,
+            method=result.method,
+            block_size=result.block_size,
+            metrics=result.metrics,
+            summary=summary,
+            answers=answers,
+            exact=True,
+            quantile_rel_error=0.0,
+            timings=result.timings,
+            versions=result.versions,
+        )
+    return {
+        "status": "done",
+        "run": run,
+        "summary": summary,
+        "answers": answers,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _run_on_cluster(
+    executor: DaskExecutor,
+    outcomes: list[Outcome],
+    todo: list[int],
+    out: Path,
+    save_samples: bool,
+    on_event: Callable[[Outcome], None] | None,
+    on_tick: Callable[[list[str]], None] | None,
+) -> None:
+    """Run the jobs ``todo`` as tasks on a Dask cluster; write each result folder here."""
+    from simulator.executors import ExecutorError, as_completed, task_result
+
+    futures: dict[Any, int] = {}
+    for i in todo:
+        job = outcomes[i].job
+        try:
+            resolved = resolve_scenario(job.file, job.overrides)
+            sc = load_scenario(job.file, job.overrides)
+        except ScenarioError as exc:
+            outcomes[i].status, outcomes[i].message = "failed", str(exc)
+            if on_event is not None:
+                on_event(outcomes[i])
+            continue
+        future = executor.client.submit(
+            _remote_job, job, sc, resolved.data, save_samples, pure=False, retries=1
+        )
+        futures[future] = i
+    pending = set(futures)
+    try:
+        for future in as_completed(list(futures)):
+            pending.discard(future)
+            o = outcomes[futures[future]]
+            t0 = time.perf_counter()
+            try:
+                reply = task_result(future)
+            except ExecutorError as exc:
+                reply = {"status": "failed", "message": f"{o.job.file}: {exc}"}
+            except Exception as exc:  # noqa: BLE001 - a bug must fail one scenario, not the batch
+                reply = {
+                    "status": "failed",
+                    "message": f"internal error: {type(exc).__name__}: {exc}",
+                }
+            if reply["status"] == "done":
+                reply = _publish(o.job, out, reply, save_samples)
+            o.status, o.message = reply["status"], reply.get("message", "")
+            o.seconds = float(reply.get("seconds", 0.0)) + time.perf_counter() - t0
+            if on_event is not None:
+                on_event(o)
+            if on_tick is not None:
+                on_tick([outcomes[futures[f]].job.label for f in pending][:3])
+    except BaseException as exc:
+        executor.client.cancel(list(pending))
+        if isinstance(exc, KeyboardInterrupt):
+            exc.outcomes = outcomes  # type: ignore[attr-defined]
+        raise
+
+
+def _publish(job: Job, out: Path, reply: dict[str, Any], save_samples: bool) -> dict[str, Any]:
+    """Write a remotely computed job's result folder, as :func:`_run_job` does."""
+    run = reply["run"]
+    try:
+        write_outputs(
+            out / job.label,
+            run,
+            reply["summary"],
+            answers=reply["answers"],
+            manifest_extra={
+                "scenario_file": job.file,
+                "overrides": list(job.overrides),
+                "grid": dict(job.settings),
+                "label": job.label,
+            },
+            save_samples=save_samples,
+        )
+    except OSError as exc:
+        return {"status": "failed", "message": str(exc)}
+    except MemoryError:
+        return {"status": "failed", "message": f"{job.file}: out of memory writing the results"}
+    got = inputs_sha256(run)
+    message = "" if got == job.inputs_sha256 else "content hash differs from the planned one"
+    return {"status": "done", "message": message, "seconds": reply["seconds"]}
 
 
 def _settle(outcome: Outcome, proc: Any, recv: Any) -> None:

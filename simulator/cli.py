@@ -9,6 +9,7 @@ written; 4 an option needs an optional extra that is not installed (``--parquet`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import functools
@@ -119,6 +120,69 @@ SetOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+class Executor(enum.StrEnum):
+    """Where blocks of samples are computed."""
+
+    local = "local"
+    dask = "dask"
+
+
+ExecutorOption = Annotated[
+    Executor | None,
+    typer.Option(
+        "--executor",
+        case_sensitive=False,
+        help="Where blocks of samples are computed: local (threads of this process) or "
+        "dask (tasks on a Dask cluster, extra jevons[dask]; see docs/scale-out.md). "
+        "Results do not depend on it. Default: local, or dask with --scheduler.",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address (tcp://host:8786) for --executor dask; default "
+        "$JEVONS_SCHEDULER, else a local Dask cluster is started for the run.",
+        show_default=False,
+    ),
+]
+
+
+def _executor_choice(executor: Executor | None, scheduler: str | None) -> str:
+    """``"local"`` or ``"dask"``: --scheduler implies dask; a usage error with local."""
+    if executor is None:
+        return "dask" if scheduler else "local"
+    if executor is Executor.local and scheduler:
+        msg = "--scheduler is the address of a Dask scheduler; it needs --executor dask"
+        raise typer.BadParameter(msg, param_hint="'--scheduler'")
+    return executor.value
+
+
+def _open_executor(scheduler: str | None, n_workers: int | None, err: Console) -> Any:
+    """A :class:`~simulator.executors.DaskExecutor`, saying where it runs; exit 2 if none."""
+    from simulator.executors import ExecutorUnavailableError, scheduler_address
+
+    if scheduler_address(scheduler) is None:
+        err.print("no --scheduler or $JEVONS_SCHEDULER: starting a local Dask cluster")
+    try:
+        from simulator.executors import DaskExecutor
+
+        ex = DaskExecutor(scheduler, n_workers=n_workers)
+    except ExecutorUnavailableError as exc:
+        typer.echo(f"jevons: {exc}", err=True)
+        raise typer.Exit(code=EXIT_USAGE) from None
+    err.print(f"executor: {ex.description}")
+    if not ex.client.nthreads():
+        err.print("note: the scheduler has no workers yet; the run waits until some connect")
+    if ex.slow_workers:
+        from simulator.executors import MALLOC_NOTE
+
+        err.print(f"note: {ex.slow_workers} worker(s): {MALLOC_NOTE}")
+    return ex
 
 
 _P = ParamSpec("_P")
@@ -465,6 +529,8 @@ def run(
         ),
     ] = None,
     backend: BackendOption = BackendChoice.numpy,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate SCENARIO with and without its shocks; print a table and the answers.
 
@@ -485,6 +551,14 @@ def run(
         from simulator.export import require
 
         require("--parquet", "pandas", "pyarrow", "pyarrow.parquet")
+    where = _executor_choice(executor, scheduler)
+    if (
+        where == "dask"
+        and workers is not None
+        and (scheduler or os.environ.get("JEVONS_SCHEDULER"))
+    ):
+        msg = "the Dask cluster's workers compute the blocks; --workers is for the local executor"
+        raise typer.BadParameter(msg, param_hint="'--workers'")
     from rich.console import Console
 
     from simulator.engine import as_seed
@@ -530,6 +604,7 @@ def run(
             method=method,
             workers=workers,
             exact_memory=exact_memory,
+            executor=_open_executor(scheduler, workers, err) if where == "dask" else None,
             out=out,
             scratch=scratch,
             parquet=parquet,
@@ -563,6 +638,7 @@ def _run_and_report(
     method: Method | None,
     workers: int | None,
     exact_memory: float | None,
+    executor: Any,
     out: Path | None,
     scratch: Path | None,
     overrides: list[str],
@@ -575,12 +651,13 @@ def _run_and_report(
     from rich.console import Console
 
     from simulator.engine import simulate_summary
+    from simulator.executors import ExecutorError
     from simulator.report.tables import default_years, headline_table, questions_table
     from simulator.report.writers import json_text, write_outputs
 
     started = time.perf_counter()
     try:
-        with _LazyProgress(err) as bar:
+        with _LazyProgress(err) as bar, executor or contextlib.nullcontext():
             result = simulate_summary(
                 sc,
                 samples,
@@ -593,6 +670,7 @@ def _run_and_report(
                 exact_budget=None if exact_memory is None else int(exact_memory * 1e9),
                 save_samples=None if scratch is None else scratch / _samples_file(parquet),
                 backend=None if backend is None else backend.name,
+                executor=executor,
             )
     except SimulationError as exc:
         typer.echo(f"{scenario_file}: {exc}", err=True)
@@ -606,6 +684,9 @@ def _run_and_report(
             "or --backend numpy",
             err=True,
         )
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
+    except ExecutorError as exc:
+        typer.echo(f"{scenario_file}: {exc}", err=True)
         raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
     except OSError as exc:
         typer.echo(f"cannot write samples: {exc}", err=True)
@@ -642,7 +723,7 @@ def _run_and_report(
         plural = "s" if result.n_samples != 1 else ""
         err.print(
             f"{result.n_samples:,} sample{plural} ({result.method}, seed {result.seed}) in "
-            f"{t_total:.1f} s ({_workers_note(workers)}{_backend_note(backend)}; "
+            f"{t_total:.1f} s ({_workers_note(workers, executor)}{_backend_note(backend)}; "
             f"summaries {t_sum:.1f} s)"
         )
         err.print(f"quantiles: {_quantile_note(result)}")
@@ -693,7 +774,9 @@ def _backend_record(backend: Any) -> dict[str, str]:
     return record
 
 
-def _workers_note(workers: int | None) -> str:
+def _workers_note(workers: int | None, executor: Any = None) -> str:
+    if executor is not None:
+        return str(executor.description)
     from simulator.engine import default_workers
 
     n = default_workers() if workers is None else workers

@@ -14,6 +14,7 @@ written; 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -32,13 +33,17 @@ from rich.table import Table
 from simulator.cli import (
     BackendChoice,
     BackendOption,
+    ExecutorOption,
     Method,
+    SchedulerOption,
     SetOption,
     _backend,
     _clean_errors,
+    _executor_choice,
     _fail,
     _inside_another_run,
     _LazyProgress,
+    _open_executor,
     _write_bytes,
     app,
 )
@@ -831,6 +836,8 @@ def batch_command(
         int | None,
         typer.Option("--year", "-y", help="Year of the index table shown.", show_default=False),
     ] = None,
+    executor: ExecutorOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run many scenarios in parallel processes, one result folder each, and index them.
 
@@ -840,7 +847,8 @@ def batch_command(
     rerunning an interrupted batch (Ctrl-C, kill -9) finishes the rest. A failing scenario
     is reported at the end and does not stop the others; the exit code is 1 if any failed.
     OUT/index.csv lists every scenario's status; OUT/index_summary.csv holds their
-    headline statistics.
+    headline statistics. With --executor dask each scenario is a task on the Dask
+    cluster (--jobs is then the cluster's business) and the folders are written here.
     """
     from simulator.batch import (
         INDEX_NAME,
@@ -854,6 +862,7 @@ def batch_command(
     )
     from simulator.report.tables import HEADLINE_METRICS
 
+    where = _executor_choice(executor, scheduler)
     axes = _grid(grid)
     try:
         paths = expand_files(files)
@@ -916,9 +925,12 @@ def batch_command(
     def wait() -> None:
         err.print(f"another batch is writing to {out}; waiting for it to finish")
 
+    from simulator.executors import ExecutorError
+
+    cluster = _open_executor(scheduler, None, err) if where == "dask" else None
     interrupted = False
     try:
-        with bar:
+        with bar, cluster or contextlib.nullcontext():
             outcomes = run_batch(
                 plan,
                 out,
@@ -927,7 +939,11 @@ def batch_command(
                 on_event=event,
                 on_tick=tick,
                 on_wait=wait,
+                executor=cluster,
             )
+    except ExecutorError as exc:  # the cluster was lost: what was written is kept
+        typer.echo(f"jevons batch: {exc}", err=True)
+        raise typer.Exit(code=EXIT_SCENARIO_ERROR) from None
     except KeyboardInterrupt as exc:
         outcomes = getattr(exc, "outcomes", [Outcome(j) for j in plan])
         interrupted = True

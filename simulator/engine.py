@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,6 +64,9 @@ from simulator.summary import (
     impact,
     summarize,
 )
+
+if TYPE_CHECKING:
+    from simulator.executors import DaskExecutor
 
 _DEFAULT_ADOPTION = Adoption()
 """Adoption of a level shock that gives none (ceiling 1, delay 0, width 0.5 years)."""
@@ -540,6 +543,8 @@ def simulate_summary(
     exact_budget: int | None = None,
     save_samples: str | os.PathLike[str] | None = None,
     backend: str | None = None,
+    executor: Literal["local", "dask"] | DaskExecutor | None = None,
+    scheduler: str | None = None,
 ) -> RunSummary:
     """Run the simulation and summarize it block by block, in bounded memory.
 
@@ -575,6 +580,15 @@ def simulate_summary(
         to it, then renamed into place. A path ending in ``.parquet`` is written as
         Parquet instead (:class:`simulator.export.ParquetSamplesWriter`, the layout of
         ``samples.parquet``; needs the extra ``jevons[io]``).
+    executor : {"local", "dask"} or DaskExecutor, optional
+        Where blocks are computed: ``"local"`` (default), threads of this process;
+        ``"dask"``, tasks on a ``dask.distributed`` cluster (extra ``jevons[dask]``) at
+        ``scheduler``, or ``$JEVONS_SCHEDULER``, or else a ``LocalCluster`` of ``workers``
+        processes started for the run and closed after it; or a
+        :class:`~simulator.executors.DaskExecutor` to reuse. The numbers are the same, bit
+        for bit, whichever computes them (:mod:`simulator.executors`).
+    scheduler : str, optional
+        Address of the Dask scheduler (``tcp://host:8786``), for ``executor="dask"``.
 
     Returns
     -------
@@ -594,9 +608,15 @@ def simulate_summary(
         If ``backend="cupy"`` and CuPy or a CUDA device is not usable.
     simulator.errors.MissingExtraError
         If ``save_samples`` is a ``.parquet`` path and pyarrow is not installed.
+    ExecutorUnavailableError
+        If ``executor="dask"`` and Dask is not installed or the scheduler does not answer.
+    ExecutorError
+        If the Dask cluster could not finish the run.
     """
     t0 = time.perf_counter()
     xp, backend_name = namespace_for(backend, xp)
+    remote = _remote_executor(executor, scheduler)
+    cluster_workers = workers
     workers = default_workers() if workers is None else workers
     plan = _plan(scenario, samples, rng, method, block_size, workers, None)
     scenario, seed, total, names = plan.scenario, plan.seed, plan.total, plan.names
@@ -640,8 +660,14 @@ def simulate_summary(
     )
     merged = StreamingSummary(0, {}, {})
     done = 0
+    samples_file: Path | None = None
     try:
-        for size, payload in _ordered(work, len(plan.todo), workers):
+        if remote:  # on a Dask cluster (simulator.executors); the same numbers
+            merged, samples_file = _simulate_remote(
+                executor, scheduler, cluster_workers, plan, xp, exact, kept, writer,
+                questions, progress, clock,
+            )  # fmt: skip
+        for size, payload in [] if remote else _ordered(work, len(plan.todo), workers):
             if exact:
                 if writer is not None:
                     writer.add(*payload)
@@ -655,7 +681,8 @@ def simulate_summary(
             done += size
             if progress is not None:
                 progress(done, total)
-        samples_file = writer.finish() if writer is not None else None
+        if writer is not None and not remote:
+            samples_file = writer.finish()
     finally:
         if writer is not None:
             writer.cleanup()
@@ -697,6 +724,69 @@ def simulate_summary(
         samples_file=samples_file,
         backend=backend_name,
     )
+
+
+def _remote_executor(executor: Any, scheduler: str | None) -> bool:
+    """Whether ``executor`` sends blocks to a Dask cluster (checking the arguments)."""
+    if executor is None or executor == "local":
+        if scheduler is not None:
+            msg = "scheduler is the address of a Dask scheduler; give executor='dask' too"
+            raise ValueError(msg)
+        return False
+    if executor == "dask" or hasattr(executor, "ordered_map"):
+        return True
+    msg = f"executor must be 'local', 'dask' or a DaskExecutor; got {executor!r}"
+    raise ValueError(msg)
+
+
+def _simulate_remote(
+    executor: Any,
+    scheduler: str | None,
+    n_workers: int | None,
+    plan: _Plan,
+    xp: Any,
+    exact: bool,
+    kept: dict[str, dict[str, NDArray[np.float64]]],
+    writer: _SamplesWriter | None,
+    questions: Sequence[QuestionSpec],
+    progress: ProgressCallback | None,
+    clock: _Clock,
+) -> tuple[StreamingSummary, Path | None]:
+    """The blocks of :func:`simulate_summary` computed on a Dask cluster, merged in order."""
+    from simulator.executors import DaskExecutor, run_blocks
+
+    done = 0
+
+    def on_block(i: int, arrays: Any) -> None:
+        nonlocal done
+        if exact:
+            rows = slice(int(plan.offsets[i]), int(plan.offsets[i + 1]))
+            for m in plan.names:
+                kept["w"][m][rows] = arrays[0][m]
+                kept["c"][m][rows] = arrays[1][m]
+        if writer is not None:
+            writer.add(*arrays)
+        done += plan.sizes[i]
+        if progress is not None:
+            progress(done, plan.total)
+
+    ex = DaskExecutor(scheduler, n_workers=n_workers) if executor == "dask" else executor
+    try:
+        merged = run_blocks(
+            ex,
+            plan,
+            xp=xp,
+            exact=exact,
+            save=writer is not None,
+            questions=questions,
+            on_block=on_block,
+            add_time=clock.add,
+        )
+        samples_file = writer.finish() if writer is not None else None
+    finally:
+        if executor == "dask":
+            ex.close()
+    return (StreamingSummary(0, {}, {}) if merged is None else merged), samples_file
 
 
 @dataclasses.dataclass(frozen=True)

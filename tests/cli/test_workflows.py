@@ -373,7 +373,10 @@ def test_batch_killed_then_rerun_does_each_scenario_once_with_identical_results(
 
 
 def test_batch_interrupted_by_ctrl_c_exits_130_and_rerun_finishes(tmp_path: Path) -> None:
-    names = ["i1", "i2", "i3"]
+    # Ctrl-C as soon as the first scenario is done: five more keep the batch busy long
+    # enough for the signal to land mid-batch even on a loaded machine (with three, the
+    # other two sometimes finished before it arrived).
+    names = [f"i{k}" for k in range(1, 7)]
     files = [scenario(tmp_path, n) for n in names]
     out = tmp_path / "runs"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
