@@ -22,6 +22,7 @@ version, and is written at :data:`DPI`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -174,10 +175,20 @@ def _quantiles(
 def _from_summary(
     result: RunSummary, variant: str, metric: str, statistics: Sequence[str]
 ) -> NDArray[np.float64]:
+    """Statistics by year from a run's summary table, NaN where one has no row.
+
+    A statistic that is undefined has no row (the mean of an impact ratio with an ``x/0``
+    sample, say: :func:`simulator.summary.defined_rows`); it becomes a gap in the chart.
+    """
     table = result.summary
-    return np.array(
-        [[table.value(variant, metric, y, s) for y in result.years] for s in statistics]
-    )
+
+    def value(year: int, statistic: str) -> float:
+        try:
+            return table.value(variant, metric, year, statistic)
+        except KeyError:
+            return math.nan
+
+    return np.array([[value(y, s) for y in result.years] for s in statistics])
 
 
 def _fingerprint(

@@ -382,3 +382,39 @@ def test_no_fleet_balance_chart_when_nothing_idles_or_goes_unmet(tmp_path):
     )
     assert charts.fleet_balance_chart(result) is None
     assert charts.fleet_balance_chart(_result()) is None  # no unmet_h100e in the result
+
+
+def test_streamed_run_with_an_undefined_impact_mean_still_draws(tmp_path: Path) -> None:
+    # A 1e6-sample deepseek run had a counterfactual with zero shipments in one sample and
+    # year: that impact is x/0, its mean undefined and without a row in the summary. Charts
+    # of a streamed run read the table, and must draw a gap there, not fail the run.
+    from simulator.engine import simulate_summary
+    from simulator.io import load_scenario
+
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "deepseek.yaml")
+    run = simulate_summary(scenario, 600, rng=1, exact_budget=0)
+    table = run.summary
+    year = run.years[5]
+    keep = [
+        i
+        for i, (v, m, y, s) in enumerate(
+            zip(table.variants, table.metrics, table.years, table.statistics, strict=True)
+        )
+        if not (v == "impact" and m == "shipments_h100e" and y == year and s in {"mean", "sd"})
+    ]
+    assert len(keep) == len(table.values) - 2
+    pick = np.asarray(keep)
+    gapped = dataclasses.replace(
+        table,
+        scenarios=tuple(np.asarray(table.scenarios, dtype=object)[pick]),
+        variants=tuple(np.asarray(table.variants, dtype=object)[pick]),
+        metrics=tuple(np.asarray(table.metrics, dtype=object)[pick]),
+        years=tuple(int(y) for y in np.asarray(table.years)[pick]),
+        statistics=tuple(np.asarray(table.statistics, dtype=object)[pick]),
+        values=table.values[pick],
+        units=tuple(np.asarray(table.units, dtype=object)[pick]) if table.units else (),
+    )
+    with pytest.raises(KeyError):
+        gapped.value("impact", "shipments_h100e", year, "mean")
+    written = charts.write_charts(dataclasses.replace(run, summary=gapped), tmp_path)
+    assert "impact.png" in {p.name for p in written}
