@@ -385,7 +385,7 @@ def test_no_fleet_balance_chart_when_nothing_idles_or_goes_unmet(tmp_path):
 
 
 def test_streamed_run_with_an_undefined_impact_mean_still_draws(tmp_path: Path) -> None:
-    # A 1e6-sample deepseek run had a counterfactual with zero shipments in one sample and
+    # A 1e7-sample deepseek run had a counterfactual with zero shipments in one sample and
     # year: that impact is x/0, its mean undefined and without a row in the summary. Charts
     # of a streamed run read the table, and must draw a gap there, not fail the run.
     from simulator.engine import simulate_summary
