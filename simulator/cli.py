@@ -542,7 +542,10 @@ def run(
     are computed, and quantiles are exact while the samples fit --exact-memory.
     """
     if save_samples and out is None:
-        msg = "it writes samples.npz into the --out folder; give --out DIR too"
+        msg = (
+            f"it writes {'samples.parquet' if parquet else 'samples.npz'} into the --out "
+            "folder; give --out DIR too"
+        )
         raise typer.BadParameter(msg, param_hint="'--save-samples'")
     if parquet and out is None:
         msg = "it writes summary.parquet into the --out folder; give --out DIR too"

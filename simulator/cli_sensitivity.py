@@ -427,8 +427,20 @@ def _read_samples(path: Path) -> tuple[_Run, dict[str, tuple[str, ...]]]:
     from simulator.result import INPUTS_PREFIX
 
     available: dict[str, list[str]] = {}
+    if not zipfile.is_zipfile(path):  # np.load would try a .npy, or offer to unpickle
+        with path.open("rb") as fh:
+            parquet = fh.read(4) == b"PAR1"
+        hint = (
+            "a Parquet file (jevons run --parquet): --from-samples reads samples.npz, so "
+            "rerun `jevons run FILE --out DIR --save-samples` without --parquet, or read "
+            "this file with pandas (docs/formats.md)"
+            if parquet
+            else "not a jevons samples file (the samples.npz of `jevons run --save-samples`)"
+        )
+        msg = f"{path}: {hint}"
+        raise _error(msg)
     try:
-        with np.load(path) as npz:
+        with np.load(path, allow_pickle=False) as npz:
             keys = list(npz.files)
             if "years" not in keys:
                 msg = f"{path}: not a jevons samples file (it has no 'years' array)"

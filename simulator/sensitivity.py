@@ -408,7 +408,7 @@ def rank_sensitivity(
         where = f"{metric} in {year} ({variant})"
         if y.shape != (n,):
             msg = f"output {where}: shape {y.shape}, expected ({n},) like the inputs"
-            raise ValueError(msg)
+            raise SensitivityError(msg)
         if not np.isfinite(y).all():
             msg = (
                 f"{where} has values that are not finite numbers (an impact ratio x/0, say); "

@@ -216,7 +216,33 @@ def test_samples_file_without_input_draws_is_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"not a zip")
     r = invoke("--from-samples", str(junk))
     assert r.code == EXIT_SCENARIO_ERROR
-    assert "cannot read the samples file" in r.err
+    assert "not a jevons samples file" in r.err
+
+
+def test_samples_files_of_other_kinds_get_a_message_not_a_traceback(tmp_path: Path) -> None:
+    # a .npy (np.load gives an array, not an archive), a Parquet file (np.load would offer
+    # to unpickle it), and an npz whose paths do not match its input draws
+    npy = tmp_path / "x.npy"
+    np.save(npy, np.ones(5))
+    r = invoke("--from-samples", str(npy))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "not a jevons samples file" in r.err
+    parquet = tmp_path / "samples.parquet"
+    parquet.write_bytes(b"PAR1" + bytes(64) + b"PAR1")
+    r = invoke("--from-samples", str(parquet))
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "a Parquet file (jevons run --parquet)" in r.err
+    assert "pickle" not in r.err
+    good = _samples_file(tmp_path)
+    with np.load(good) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["with_shocks/hbm_gb"] = arrays["with_shocks/hbm_gb"][:10]
+    bad = tmp_path / "short" / "samples.npz"
+    bad.parent.mkdir()
+    np.savez(bad, **arrays)
+    r = invoke("--from-samples", str(bad), "-m", "hbm_gb", "-y", "2025")
+    assert r.code == EXIT_SCENARIO_ERROR
+    assert "expected (200,) like the inputs" in r.err
 
 
 def test_bad_variant_is_a_usage_error() -> None:
