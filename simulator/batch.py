@@ -378,6 +378,39 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def ctrl_c_latch() -> Iterator[threading.Event]:
+    """Remember a Ctrl-C even where Python swallows the ``KeyboardInterrupt`` it raises.
+
+    Python runs a signal handler between two bytecodes of the main thread, wherever that
+    is: inside ``os.fork``'s after-fork hooks (logging's ``_releaseLock``), a ``__del__``
+    or a weakref callback, the ``KeyboardInterrupt`` is printed as "Exception ignored" and
+    lost, and a batch would carry on as if Ctrl-C had not been pressed (seen in CI). This
+    handler sets the returned event before raising, so a loop that checks the event stops
+    anyway. Outside the main thread, or where SIGINT is ignored, it changes nothing.
+    """
+    hit = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield hit
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN or previous is None:
+        yield hit
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        hit.set()
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield hit
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # --- workers -----------------------------------------------------------------------------------
 
 
@@ -535,7 +568,7 @@ def run_batch(
     """
     out.mkdir(parents=True, exist_ok=True)
     outcomes = [Outcome(j) for j in jobs]
-    with _locked(out, on_wait or (lambda: None)):
+    with ctrl_c_latch() as ctrl_c, _locked(out, on_wait or (lambda: None)):
         _clean_staging(out)
         todo: list[int] = []
         for i, o in enumerate(outcomes):
@@ -549,13 +582,15 @@ def run_batch(
             if on_event is not None:
                 on_event(o)
         if executor is not None:
-            _run_on_cluster(executor, outcomes, todo, out, save_samples, on_event, on_tick)
+            _run_on_cluster(executor, outcomes, todo, out, save_samples, on_event, on_tick, ctrl_c)
             return outcomes
         ctx = _context()
         running: dict[int, tuple[Any, Any]] = {}
         parent = os.getpid()
         try:
             while todo or running:
+                if ctrl_c.is_set():  # a Ctrl-C whose KeyboardInterrupt was swallowed
+                    raise KeyboardInterrupt
                 while todo and len(running) < max(1, workers):
                     i = todo.pop(0)
                     recv, send = ctx.Pipe(duplex=False)
@@ -658,6 +693,7 @@ def _run_on_cluster(
     save_samples: bool,
     on_event: Callable[[Outcome], None] | None,
     on_tick: Callable[[list[str]], None] | None,
+    ctrl_c: threading.Event | None = None,
 ) -> None:
     """Run the jobs ``todo`` as tasks on a Dask cluster; write each result folder here."""
     from simulator.executors import ExecutorError, as_completed, task_result
@@ -680,6 +716,8 @@ def _run_on_cluster(
     pending = set(futures)
     try:
         for future in as_completed(list(futures)):
+            if ctrl_c is not None and ctrl_c.is_set():  # a swallowed KeyboardInterrupt
+                raise KeyboardInterrupt
             pending.discard(future)
             o = outcomes[futures[future]]
             t0 = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from simulator.batch import (
     INDEX_NAME,
     INDEX_SUMMARY_NAME,
     BatchError,
+    ctrl_c_latch,
     expand_files,
     find_run_folder,
     is_up_to_date,
@@ -187,3 +189,37 @@ def test_stale_staging_folders_are_removed(tmp_path: Path) -> None:
     run_batch([], out)
     assert not stale.exists()
     assert (out / ".jevons-batch.lock").is_file()  # the lock is a file, never removed
+
+
+def _swallowed_ctrl_c() -> None:
+    """Ctrl-C landing where Python prints "Exception ignored" and drops it (a fork hook)."""
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        pass
+
+
+def test_ctrl_c_latch_keeps_a_swallowed_interrupt() -> None:
+    with ctrl_c_latch() as hit:
+        assert not hit.is_set()
+        _swallowed_ctrl_c()
+        assert hit.is_set()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_a_swallowed_ctrl_c_still_stops_the_batch(tmp_path: Path) -> None:
+    # CI once saw a batch's KeyboardInterrupt raised inside logging's after-fork hook,
+    # printed as "Exception ignored" and lost: the batch ran to the end and exited 0.
+    files = [scenario(tmp_path, f"s{k}") for k in range(4)]
+    out = tmp_path / "out"
+    jobs = plan_batch(files, out, samples=200, seed=1)
+
+    def on_event(o: object) -> None:
+        _swallowed_ctrl_c()
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        run_batch(jobs, out, workers=1, on_event=on_event)
+    statuses = [o.status for o in info.value.outcomes]  # type: ignore[attr-defined]
+    assert statuses[0] == "done"
+    assert "pending" in statuses  # it stopped: the last ones never ran
+    assert not [p for p in out.iterdir() if p.name.startswith(".jevons-") and p.is_dir()]
