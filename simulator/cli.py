@@ -220,7 +220,13 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    """Print a warning as a one-line note, without the source path and line of a library."""
+    """Print a warning as a one-line note, without the source path and line of a library.
+
+    Deprecations are for developers, not users: a library's deprecation warning that is
+    also a ``UserWarning`` (pyparsing's, raised by older matplotlib) is not printed.
+    """
+    if issubclass(category, DeprecationWarning | PendingDeprecationWarning):
+        return
     text = str(message)
     text = next((words for pattern, words in _WARNING_WORDS if pattern in text), text)
     typer.echo(f"note: {text}", err=True)

@@ -377,6 +377,29 @@ def test_library_warnings_become_notes(capsys: pytest.CaptureFixture[str]) -> No
     assert ".py:" not in err
 
 
+def test_library_deprecations_are_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    # pyparsing 3.3's deprecation warnings are also UserWarnings, so the "default" filter
+    # for UserWarning let them through: under the lowest supported matplotlib every batch
+    # worker printed "note: 'parseString' deprecated - use 'parse_string'" (seen in CI).
+    class LibraryDeprecation(UserWarning, DeprecationWarning):
+        pass
+
+    @cli._clean_errors
+    def noisy() -> int:
+        warnings.warn(
+            "'parseString' deprecated - use 'parse_string'", LibraryDeprecation, stacklevel=1
+        )
+        warnings.warn(
+            "Data has no positive values, and therefore cannot be log-scaled.", stacklevel=1
+        )
+        return 0
+
+    assert noisy() == 0
+    err = capsys.readouterr().err
+    assert "deprecated" not in err
+    assert "note: a chart on a log scale" in err  # other warnings still are
+
+
 def test_out_folder_with_subfolders_is_refused_before_the_run(tmp_path: Path) -> None:
     # --out . in a project, say: the folder is replaced whole, so it must hold only files
     project = tmp_path / "project"
