@@ -340,6 +340,8 @@ def _design_lines(sc: Any, *, correlations: bool) -> list[str]:
     from simulator.sampling import achieved_rank_correlations, sobol_sample_count_problem
 
     seed = 0 if sampling.seed is None else sampling.seed
+    # a run of a seedless scenario draws a fresh seed; this check has to pick one
+    seed_words = f"seed {seed}" if sampling.seed is not None else "seed 0: the scenario sets none"
     if sampling.method == "sobol":
         problem = sobol_sample_count_problem(sampling.samples)
         if problem is not None:
@@ -348,7 +350,7 @@ def _design_lines(sc: Any, *, correlations: bool) -> list[str]:
     if got:
         lines.append(
             f"  rank correlations, requested -> achieved by its {sampling.samples:,} "
-            f"{sampling.method} samples (seed {seed}; Iman-Conover):"
+            f"{sampling.method} samples ({seed_words}; Iman-Conover):"
         )
         lines += [
             f"    {c.between[0]} ~ {c.between[1]}: {c.target:+.2f} -> {c.achieved:+.3f}"

@@ -339,6 +339,16 @@ def test_validate_shows_achieved_rank_correlations() -> None:
     target, achieved = (float(v) for v in line.split(": ")[1].split(" -> "))
     assert target == 0.3
     assert abs(achieved - target) < 0.01
+    assert "seed 20250127; Iman-Conover" in result.output  # base.yaml's seed, inherited
+
+
+def test_validate_correlations_of_a_seedless_scenario_say_which_seed(tmp_path: Path) -> None:
+    text = (SCENARIOS / "base.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "seedless.yaml"
+    path.write_text(text.replace("  seed: 20250127", "  seed: null"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", "--correlations", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "(seed 0: the scenario sets none; Iman-Conover)" in result.output
 
 
 def test_validate_notes_a_sobol_sample_count(tmp_path: Path) -> None:
