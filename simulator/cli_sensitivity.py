@@ -5,12 +5,12 @@ this module at its end). The command only parses, runs the simulation (or reads 
 ``samples.npz``), calls :mod:`simulator.sensitivity` and prints; charts come from
 :mod:`simulator.report.sensitivity_charts`.
 
-Exit codes: 0 success; 1 an invalid scenario (located ``file:line:col: key: message``), an
-unknown metric or year, too few samples, a scenario with no uncertain parameter, a
-constant metric, a run too large for memory, a samples file that cannot be read, or a
-``--method sobol`` design too large for memory; 2 a usage error (neither or both of FILE and
-``--from-samples``, an ``--out`` inside another run's folder); 3 results could not be
-written.
+Exit codes: 0 success; 1 an invalid scenario (located ``file:line:col: key: message``), too
+few samples, a scenario with no uncertain parameter, a constant metric, a run too large for
+memory, a samples file that cannot be read, or a ``--method sobol`` design too large for
+memory; 2 a usage error (an unknown ``--metric``, ``--year`` or ``--variant``, neither or
+both of FILE and ``--from-samples``, an ``--out`` inside another run's folder), as in
+``compare``; 3 results could not be written.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def sensitivity_command(
     if unknown or not metrics:
         what = f"--metric {unknown[0]}: not a metric of this run" if unknown else "no metric"
         msg = f"{what}; available: {', '.join(metric_list)}"
-        raise _error(msg)
+        raise _usage(msg)
     projection = years_all[1:]
     years = list(dict.fromkeys(year or projection[:DEFAULT_YEARS]))
     bad = [y for y in years if y not in years_all]
@@ -260,7 +260,7 @@ def sensitivity_command(
             f"--year {bad[0]}: not a year of this run; available: "
             f"{years_all[0]}-{years_all[-1]} (projection from {years_all[1]})"
         )
-        raise _error(msg)
+        raise _usage(msg)
     inside = _inside_another_run(target, itself=True)
     if inside is not None:
         raise inside

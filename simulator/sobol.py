@@ -1007,9 +1007,10 @@ def sobol_command(
     Returns
     -------
     int
-        The exit code: 0 done; 1 a bad scenario, an unknown metric, year or variant, too few
-        base samples, no uncertain parameter, or every chosen output constant; 2 ``out``
-        inside another run's folder; 3 results could not be written.
+        The exit code: 0 done; 1 a bad scenario, no uncertain parameter, or every chosen
+        output constant; 2 a usage error: an unknown metric, year or variant, a bad
+        ``base_samples`` or ``confidence``, or ``out`` inside another run's folder; 3
+        results could not be written.
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -1035,7 +1036,7 @@ def sobol_command(
     years = list(years if years else scenario.years.all)
     problem = _choice_problem(scenario, metrics, years, variant)
     if problem:
-        return fail(f"{scenario_path}: {problem}")
+        return fail(f"{scenario_path}: {problem}", EXIT_USAGE)
     names = uncertain_names(scenario)
     if not names:
         return fail(
@@ -1044,7 +1045,7 @@ def sobol_command(
             "distribution first"
         )
     if base_samples < 1:
-        return fail(f"--base-samples must be a positive integer; got {base_samples}")
+        return fail(f"--base-samples must be a positive integer; got {base_samples}", EXIT_USAGE)
     n_base = max(next_power_of_2(base_samples), MIN_BASE_SAMPLES)
     if n_base != base_samples:
         why = (
@@ -1059,7 +1060,7 @@ def sobol_command(
             highlight=False,
         )
     if not 0.0 < confidence < 1.0:
-        return fail(f"--confidence must be in (0, 1); got {confidence}")
+        return fail(f"--confidence must be in (0, 1); got {confidence}", EXIT_USAGE)
     if out is not None:
         holder = find_run_folder(out.absolute())
         if holder is not None:

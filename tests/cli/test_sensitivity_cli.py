@@ -131,12 +131,21 @@ def test_method_sobol_refuses_from_samples(tmp_path) -> None:
     assert "needs a scenario FILE" in r.err
 
 
-def test_method_sobol_unknown_metric_is_exit_1(tmp_path) -> None:
+@pytest.mark.parametrize("method", ["rank", "sobol"])
+@pytest.mark.parametrize(
+    ("option", "value"), [("-m", "hbm"), ("-y", "2031"), ("--variant", "both")]
+)
+def test_unknown_metric_year_or_variant_is_a_usage_error_for_both_methods(
+    method: str, option: str, value: str, tmp_path: Path
+) -> None:
+    # exit 2 as in compare and batch: a script can tell a mistyped option from a bad scenario
     r = invoke(
-        str(VALID), "--method", "sobol", "-n", "8", "-m", "hbm", "--out", str(tmp_path / "o")
+        str(VALID), "--method", method, "-n", "200", option, value, "--out", str(tmp_path / "o")
     )
-    assert r.code == EXIT_SCENARIO_ERROR
-    assert "hbm" in r.err
+    assert r.code == EXIT_USAGE, r.err
+    assert value in r.err
+    assert "Traceback" not in r.err + r.out
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(
@@ -147,6 +156,20 @@ def test_method_sobol_unknown_metric_is_exit_1(tmp_path) -> None:
             "--metric hbm: not a metric of this run; available: compute_training,",
         ),
         (("-y", "2031"), "--year 2031: not a year of this run; available: 2024-2030"),
+    ],
+)
+def test_unknown_metric_or_year_is_named_with_the_valid_ones(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    r = invoke(str(VALID), *args, "--out", str(tmp_path / "s"))
+    assert r.code == EXIT_USAGE, r.err
+    assert message in r.err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (("-n", "50"), "-n 50: too few samples for rank sensitivity; need at least 100"),
         (
             ("-m", "idle_h100e", "-y", "2024", "-n", "200"),

@@ -137,9 +137,9 @@ def test_same_seed_same_table():
         ({"base_samples": 0}, "--base-samples must be a positive integer; got 0"),
     ],
 )
-def test_bad_choices_exit_1_with_the_valid_ones(kwargs, message):
+def test_bad_choices_exit_2_with_the_valid_ones(kwargs, message):
     code, stdout, stderr = _run(**kwargs)
-    assert code == 1
+    assert code == 2  # usage errors, as in compare
     assert message in stderr
     assert stdout == ""
 
