@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import signal
@@ -193,10 +194,8 @@ def test_stale_staging_folders_are_removed(tmp_path: Path) -> None:
 
 def _swallowed_ctrl_c() -> None:
     """Ctrl-C landing where Python prints "Exception ignored" and drops it (a fork hook)."""
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         signal.raise_signal(signal.SIGINT)
-    except KeyboardInterrupt:
-        pass
 
 
 def test_ctrl_c_latch_keeps_a_swallowed_interrupt() -> None:
