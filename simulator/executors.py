@@ -186,6 +186,9 @@ class DaskExecutor:
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=None,
+                        # the cluster is this run's own: its workers' warnings (a task
+                        # cancelled by Ctrl-C, say) are not the user's business
+                        silence_logs=logging.ERROR,
                     )
                 self.started_local = True
                 self.client = dist.Client(self._cluster)
