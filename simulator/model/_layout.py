@@ -10,13 +10,101 @@ Only the layout changes: every element is computed by the same operations as bef
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from typing import Any
 
-from array_api_compat import array_namespace
+import numpy as np
+from array_api_compat import array_namespace, is_numpy_namespace
 
 from simulator._typing import Array
 
-__all__ = ["columns_to_array", "concat_years"]
+__all__ = [
+    "FAST_PATHS",
+    "columns_to_array",
+    "concat_years",
+    "empty_years",
+    "is_numpy",
+    "scratch",
+]
+
+FAST_PATHS: bool = True
+"""Whether NumPy arrays take the in-place fast paths (tests set it to False to compare)."""
+
+
+def is_numpy(xp: Any, /) -> bool:
+    """Whether ``xp`` is NumPy's namespace, so that the in-place fast paths apply.
+
+    The model's functions compute with the array API; where their arrays are NumPy's they
+    take a fast path that writes into preallocated year-major buffers (``out=``, in-place
+    operators) instead of creating a temporary per operation. Both paths do the same
+    floating-point operations in the same order, so their results are bit-identical
+    (tests/unit/test_model_fast_path.py and tests/unit/test_portability.py compare them).
+    """
+    return FAST_PATHS and bool(is_numpy_namespace(xp))
+
+
+def empty_years(like: np.ndarray[Any, Any], n_rows: int, dtype: Any = None, /) -> Any:
+    """An uninitialized year-major NumPy buffer of ``n_rows`` rows of ``like``'s samples.
+
+    Parameters
+    ----------
+    like : numpy.ndarray, shape (n, ...) or (n,)
+        Gives the number of samples ``n`` (first axis), the dtype (unless ``dtype``) and
+        the array subclass (``empty_like`` keeps it, so that instrumented arrays such as
+        benchmarks/arithmetic_floor.py's stay instrumented).
+    n_rows : int
+        Number of rows (years, vintages or ages). [-]
+    dtype : numpy dtype, optional
+        The buffer's dtype; default ``like``'s.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_rows, n)
+        Row ``k`` is year ``k`` for all samples, contiguous; its transpose is the
+        ``(n, n_rows)`` view the model returns.
+    """
+    return np.empty_like(like, dtype=dtype, order="C", shape=(n_rows, like.shape[0]))
+
+
+_POOL = threading.local()
+
+
+def scratch(key: str, like: np.ndarray[Any, Any], n_rows: int, dtype: Any = None, /) -> Any:
+    """A reused per-thread year-major NumPy buffer for a temporary, contents undefined.
+
+    Fresh memory is costly here: the first touch of each new page faults, and a block's
+    temporaries would otherwise take new pages every block. The fast paths keep their
+    temporaries in buffers that live with the thread (a few MB) and are reused by every
+    call; a buffer never leaves the function that asked for it, and each call site has
+    its own ``key``.
+
+    Parameters
+    ----------
+    key : str
+        The call site's name; two temporaries alive at once need two keys.
+    like : numpy.ndarray, shape (n, ...) or (n,)
+        Gives the number of samples ``n``, the dtype (unless ``dtype``) and the array
+        subclass (as :func:`empty_years`).
+    n_rows : int
+        Number of rows. [-]
+    dtype : numpy dtype, optional
+        The buffer's dtype; default ``like``'s.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_rows, like.shape[0])
+        A C-contiguous view of the thread's buffer for ``key``, grown when too small.
+    """
+    dtype = np.dtype(like.dtype if dtype is None else dtype)
+    pool: dict[tuple[str, type, np.dtype[Any]], Any] = _POOL.__dict__.setdefault("pool", {})
+    size = n_rows * like.shape[0]
+    slot = (key, type(like), dtype)
+    buffer = pool.get(slot)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty_like(like, dtype=dtype, shape=(size,))
+        pool[slot] = buffer
+    return buffer[:size].reshape(n_rows, like.shape[0])
 
 
 def columns_to_array(columns: Sequence[Array], /) -> Array:
