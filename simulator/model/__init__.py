@@ -74,9 +74,11 @@ class _Demand(NamedTuple):
 
 
 class _Shared(NamedTuple):
-    """What both variants share: survival, utilization, the baseline per segment, the
-    compute one H100e does per kind and year, the power limit and the initial vintages'
-    part of the stock-flow."""
+    """What both variants share.
+
+    Survival, utilization, the baseline per segment, the compute one H100e does per kind
+    and year, the power limit and the initial vintages' part of the stock-flow.
+    """
 
     survival: Array
     utilization: dict[str, Array]
@@ -169,7 +171,9 @@ def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...
     capacity: dict[str, Array] = {}
     numpy = is_numpy(xp)
     for kind, u in shared.utilization.items():
-        parts = [c for s, c in zip(inputs.segments, segment_compute, strict=True) if s.kind == kind]
+        parts = [
+            c for s, c in zip(inputs.segments, segment_compute, strict=True) if s.kind == kind
+        ]
         if numpy and parts:
             # 0 + C_1 + C_2 + ..., the first sum into a new array and the rest in place
             total = np.add(parts[0], np.zeros((), dtype=u.dtype))

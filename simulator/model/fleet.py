@@ -104,6 +104,19 @@ def weibull_survival(age: Array, median_life: Array, shape: Array, /) -> Array:
     xp = array_namespace(age, median_life, shape)
     positive = age > 0
     safe_age = xp.where(positive, age, xp.ones_like(age))
+    if is_numpy(xp):
+        dtype = np.result_type(age, median_life, shape)
+        survival = empty_years(median_life, age.shape[0], dtype)
+        hazard = scratch("weibull_survival.hazard", median_life, age.shape[0], dtype)
+        np.divide(safe_age[:, None], median_life, out=hazard)
+        np.log(hazard, out=hazard)
+        np.multiply(shape, hazard, out=hazard)
+        np.minimum(hazard, _MAX_LOG_HAZARD, out=hazard)
+        np.exp(hazard, out=hazard)
+        hazard[~positive] = 0.0
+        np.multiply(-LN2, hazard, out=survival)
+        np.exp(survival, out=survival)
+        return survival.T
     # computed age-major (one contiguous row per age) and returned as its (n, A) view
     log_ratio = xp.log(safe_age[:, None] / median_life[None, :])
     log_hazard = xp.clip(shape[None, :] * log_ratio, max=_MAX_LOG_HAZARD)
@@ -286,6 +299,8 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
     if trend is None or order_lead is None:
         return required
     xp = array_namespace(required, trend, order_lead)
+    if is_numpy(xp):
+        return _planned_capacity_numpy(required, trend, order_lead)
     previous = trend[:, :-1]
     positive = previous > 0
     safe = xp.where(positive, previous, xp.ones_like(previous))
@@ -351,9 +366,7 @@ def _initial_sums(columns: Array, by_age: Array, n_years: int, /) -> Array:
                 else:
                     np.add(row, term, out=row)
         return total.T
-    total = xp.zeros(
-        (n_years, columns.shape[0]), dtype=columns.dtype, device=device(columns)
-    )
+    total = xp.zeros((n_years, columns.shape[0]), dtype=columns.dtype, device=device(columns))
     for i in range(n_vintages):
         oldest = n_vintages - 1 - i
         total = total + by_vintage[i, ...] * by_age[oldest : oldest + n_years, ...]
@@ -399,7 +412,9 @@ def fleet_basis(
         return FleetBasis(surviving)
     n_vintages = initial_vintages.shape[-1]
     if is_numpy(xp):
-        per_unit = scratch("fleet_basis.per_unit", initial_vintages, power.h100e_per_unit.shape[-1])
+        per_unit = scratch(
+            "fleet_basis.per_unit", initial_vintages, power.h100e_per_unit.shape[-1]
+        )
         np.divide(power.system_power.T, power.h100e_per_unit.T, out=per_unit)
         watts = scratch("fleet_basis.watts", initial_vintages, n_vintages)
         np.multiply(initial_vintages.T, per_unit[:n_vintages], out=watts)
@@ -412,6 +427,27 @@ def fleet_basis(
     operating = power.load * power.pue
     cost = per_unit[:, n_vintages - 1 :] * operating
     return FleetBasis(surviving, drawn, operating, cost)
+
+
+def _planned_capacity_numpy(required: Any, trend: Any, order_lead: Any, /) -> Any:
+    """:func:`planned_capacity`'s operations, in place, for NumPy arrays."""
+    n_years = required.shape[-1]
+    planned = empty_years(required, n_years, np.result_type(required, trend, order_lead))
+    planned[0] = required[:, 0]
+    forecast = planned[1:]
+    previous = trend.T[:-1]
+    current = required.T[1:]
+    positive = scratch("planned_capacity.positive", required, n_years - 1, np.bool_)
+    np.greater(previous, 0.0, out=positive)
+    # K^B(k) (K(k-1) / K^B(k-1)) where K^B(k-1) > 0, else K^B(k)
+    np.divide(required.T[:-1], previous, out=forecast, where=positive)
+    np.multiply(trend.T[1:], forecast, out=forecast, where=positive)
+    np.logical_not(positive, out=positive)
+    np.copyto(forecast, trend.T[1:], where=positive)
+    np.subtract(forecast, current, out=forecast)
+    np.multiply(order_lead, forecast, out=forecast)
+    np.add(current, forecast, out=forecast)
+    return planned.T
 
 
 def stock_flow(
@@ -520,7 +556,8 @@ def stock_flow(
         want = xp.clip(target[:, k] - old, min=0.0)
         ship = want if supply_cap is None else xp.minimum(want, supply_cap[:, k])
         if power is not None:
-            assert basis.drawn is not None and basis.operating is not None
+            assert basis.drawn is not None
+            assert basis.operating is not None
             assert basis.cost is not None
             column = k + n_vintages - 1
             drawn = surviving_sum(basis.drawn[:, k], watts, k) * basis.operating[:, k]
@@ -599,7 +636,8 @@ def _stock_flow_numpy(
     positive = scratch("stock_flow.positive", required, 1, np.bool_)[0]
     cap = None if supply_cap is None else supply_cap.T
     if power is not None:
-        assert basis.drawn is not None and basis.operating is not None
+        assert basis.drawn is not None
+        assert basis.operating is not None
         assert basis.cost is not None
         drawn_start = basis.drawn.T
         operating = basis.operating.T

@@ -241,7 +241,9 @@ def fleet_power(
     xp = array_namespace(units, survival, system_power, load, pue)
     n_years = load.shape[-1]
     if is_numpy(xp):
-        drawn = scratch("fleet_power.drawn", units, units.shape[-1], np.result_type(units, system_power))
+        drawn = scratch(
+            "fleet_power.drawn", units, units.shape[-1], np.result_type(units, system_power)
+        )
         np.multiply(units.T, system_power.T, out=drawn)
         power = _in_service_numpy(drawn.T, survival, n_years)
         power *= load

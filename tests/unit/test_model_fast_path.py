@@ -73,8 +73,8 @@ def _both(
 
 def _assert_identical(fast: dict[str, Any], generic: dict[str, Any], dtype: Any) -> None:
     assert list(fast) == list(generic)
-    for name in fast:
-        a, b = fast[name], generic[name]
+    for name, a in fast.items():
+        b = generic[name]
         assert isinstance(a, np.ndarray), name
         assert a.shape == b.shape, name
         assert a.dtype == b.dtype == dtype, name
@@ -157,7 +157,9 @@ def test_a_later_call_leaves_earlier_results_alone() -> None:
     # scratch buffers are reused by every call: none of them may be part of a result
     path = ROOT / "scenarios" / "deepseek.yaml"
     first_w, first_c = evaluate_pair(_inputs(path, block=0))
-    kept = {f"{v}.{k}": a.copy() for v, d in (("w", first_w), ("c", first_c)) for k, a in d.items()}
+    kept = {
+        f"{v}.{k}": a.copy() for v, d in (("w", first_w), ("c", first_c)) for k, a in d.items()
+    }
     evaluate_pair(_inputs(path, block=1))
     for v, d in (("w", first_w), ("c", first_c)):
         for k, a in d.items():
@@ -167,7 +169,9 @@ def test_a_later_call_leaves_earlier_results_alone() -> None:
 def test_scratch_is_reused_per_key_dtype_and_grows() -> None:
     like = np.zeros(8)
     a = scratch("test.a", like, 3)
-    assert a.shape == (3, 8) and a.dtype == np.float64 and a.flags.c_contiguous
+    assert a.shape == (3, 8)
+    assert a.dtype == np.float64
+    assert a.flags.c_contiguous
     assert np.shares_memory(scratch("test.a", like, 2), a)  # smaller: the same memory
     assert not np.shares_memory(scratch("test.b", like, 3), a)  # another key
     assert scratch("test.a", like, 3, np.float32).dtype == np.float32  # another dtype
