@@ -18,7 +18,7 @@ from array_api_compat import array_namespace
 from simulator._typing import Array
 from simulator.metrics import METRIC_UNITS
 from simulator.model import demand, fleet, market
-from simulator.model._layout import is_numpy
+from simulator.model._layout import is_numpy, scratch
 from simulator.model.inputs import ModelInputs, ShockInputs
 
 __all__ = ["METRICS", "evaluate", "evaluate_pair", "metric_names"]
@@ -123,17 +123,29 @@ def _shared(inputs: ModelInputs) -> _Shared:
         baselines,
         flop_per_h100e={kind: fleet.flop_per_h100e(u) for kind, u in utilization.items()},
         power=power,
-        basis=fleet.fleet_basis(fleet_in.initial_vintages, survival, n_years, power=power),
+        # private to this evaluation: in the thread's reusable buffers (NumPy)
+        basis=fleet.fleet_basis(
+            fleet_in.initial_vintages, survival, n_years, power=power, scratch_key="model.basis"
+        ),
     )
 
 
-def _efficiency(shock: ShockInputs, n_years: int) -> Array:
-    """Efficiency multiplier ``X_m(k)`` of one shock (MODEL.md §2), shape ``(n, T + 1)``."""
+def _efficiency(shock: ShockInputs, n_years: int, key: str) -> Array:
+    """Efficiency multiplier ``X_m(k)`` of one shock (MODEL.md §2), shape ``(n, T + 1)``.
+
+    With NumPy, a level shock's adoption and efficiency are in the thread's reusable
+    buffers for ``key``: private to one evaluation.
+    """
     if shock.type == "level":
         adoption = demand.level_adoption(
-            shock.ceiling, shock.delay, shock.width, shock.onset, n_years
+            shock.ceiling,
+            shock.delay,
+            shock.width,
+            shock.onset,
+            n_years,
+            scratch_key="model.adoption",
         )
-        return demand.level_efficiency(adoption, shock.magnitude)
+        return demand.level_efficiency(adoption, shock.magnitude, scratch_key=key)
     return demand.trend_efficiency(shock.magnitude, shock.onset, n_years)
 
 
@@ -154,8 +166,12 @@ def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...
         elif applying:
             for m in applying:
                 if m not in efficiency_of:
-                    efficiency_of[m] = _efficiency(shocks[m], n_years)
-            log_gain = demand.log_efficiency_gain([efficiency_of[m] for m in applying], baseline)
+                    efficiency_of[m] = _efficiency(shocks[m], n_years, f"model.efficiency.{m}")
+            log_gain = demand.log_efficiency_gain(
+                [efficiency_of[m] for m in applying],
+                baseline,
+                scratch_key=f"model.log_gain.{applying}",
+            )
             log_gain_of[applying] = log_gain
         segment_compute.append(
             demand.physical_compute(
@@ -168,7 +184,6 @@ def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...
             )
         )
     kinds: dict[str, Array] = {}
-    capacity: dict[str, Array] = {}
     numpy = is_numpy(xp)
     for kind, u in shared.utilization.items():
         parts = [
@@ -184,13 +199,20 @@ def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...
             for compute in parts:
                 total = total + compute
         kinds[kind] = total
-        # fleet.required_capacity, with the divisor computed once for both variants
-        capacity[kind] = total / shared.flop_per_h100e[kind]
+    # fleet.required_capacity, with the divisor computed once for both variants
+    if numpy:
+        required = np.divide(kinds["training"], shared.flop_per_h100e["training"])
+        inference = scratch("model.capacity", required, required.shape[-1], required.dtype)
+        np.divide(kinds["inference"].T, shared.flop_per_h100e["inference"].T, out=inference)
+        required += inference.T
+    else:
+        capacity = {kind: kinds[kind] / shared.flop_per_h100e[kind] for kind in kinds}
+        required = capacity["training"] + capacity["inference"]
     return _Demand(
         segments=segment_compute,
         kinds=kinds,
         total=kinds["training"] + kinds["inference"],
-        capacity=capacity["training"] + capacity["inference"],
+        capacity=required,
     )
 
 
@@ -212,6 +234,7 @@ def _supply(
         planned=fleet.planned_capacity(need.capacity, trend, fleet_in.order_lead),
         power=shared.power,
         basis=shared.basis,
+        scratch_key="model.stock_flow",  # surviving and wanted are not metrics
     )
 
     units_all = market.accelerator_units(paths.shipped, chips.h100e_per_unit)

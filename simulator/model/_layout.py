@@ -26,6 +26,7 @@ __all__ = [
     "empty_years",
     "is_numpy",
     "scratch",
+    "years_buffer",
 ]
 
 FAST_PATHS: bool = True
@@ -140,3 +141,27 @@ def concat_years(parts: Sequence[Array], /) -> Array:
     xp = array_namespace(*parts)
     rows = [xp.permute_dims(p, (1, 0)) for p in parts]
     return xp.permute_dims(xp.concat(rows, axis=0), (1, 0))
+
+
+def years_buffer(
+    like: np.ndarray[Any, Any], n_rows: int, dtype: Any, key: str | None = None, /
+) -> Any:
+    """A year-major NumPy buffer for a result: fresh, or the thread's scratch for ``key``.
+
+    Parameters
+    ----------
+    like, n_rows, dtype
+        As :func:`empty_years`.
+    key : str, optional
+        None: a fresh buffer (:func:`empty_years`). Otherwise the thread's reusable
+        buffer for ``key`` (:func:`scratch`), for a caller that is done with the result
+        before it asks for the same key again (the model's private intermediates).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_rows, like.shape[0])
+        Uninitialized.
+    """
+    if key is None:
+        return empty_years(like, n_rows, dtype)
+    return scratch(key, like, n_rows, dtype)

@@ -13,7 +13,13 @@ from array_api_compat import array_namespace, device
 
 from simulator._typing import Array
 from simulator.constants import F_REF, SECONDS_PER_YEAR
-from simulator.model._layout import columns_to_array, empty_years, is_numpy, scratch
+from simulator.model._layout import (
+    columns_to_array,
+    empty_years,
+    is_numpy,
+    scratch,
+    years_buffer,
+)
 
 __all__ = [
     "base_compute",
@@ -102,7 +108,14 @@ def baseline_compute(base: Array, growth: Array, /) -> Array:
 
 
 def level_adoption(
-    ceiling: Array, delay: Array, width: Array, onset: int, n_years: int, /
+    ceiling: Array,
+    delay: Array,
+    width: Array,
+    onset: int,
+    n_years: int,
+    /,
+    *,
+    scratch_key: str | None = None,
 ) -> Array:
     r"""Logistic adoption of a level efficiency shock.
 
@@ -118,6 +131,10 @@ def level_adoption(
         Onset index ``k_m`` (years after the base year). [year]
     n_years : int
         Number of years ``T + 1`` in the output. [-]
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -137,7 +154,7 @@ def level_adoption(
     xp = array_namespace(ceiling, delay, width)
     tau = _years_since_onset(ceiling, onset, n_years)
     if is_numpy(xp):
-        return _level_adoption_numpy(ceiling, delay, width, tau)
+        return _level_adoption_numpy(ceiling, delay, width, tau, scratch_key)
     # computed year-major (one contiguous row per year), returned as its (n, T + 1) view
     z = (tau[:, None] - delay[None, :]) / width[None, :]
     e = xp.exp(-xp.abs(z))
@@ -147,11 +164,13 @@ def level_adoption(
     return xp.permute_dims(adoption, (1, 0))
 
 
-def _level_adoption_numpy(ceiling: Array, delay: Array, width: Array, tau: Array, /) -> Array:
+def _level_adoption_numpy(
+    ceiling: Array, delay: Array, width: Array, tau: Array, key: str | None, /
+) -> Array:
     """:func:`level_adoption`'s operations, in place, for NumPy arrays."""
     n_years = tau.shape[0]
     dtype = np.result_type(ceiling, delay, width, tau)
-    adoption = empty_years(ceiling, n_years, dtype)
+    adoption = years_buffer(ceiling, n_years, dtype, key)
     z = scratch("level_adoption.z", ceiling, n_years, dtype)
     e = scratch("level_adoption.e", ceiling, n_years, dtype)
     below = scratch("level_adoption.below", ceiling, n_years, np.bool_)
@@ -173,7 +192,9 @@ def _level_adoption_numpy(ceiling: Array, delay: Array, width: Array, tau: Array
     return adoption.T
 
 
-def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
+def level_efficiency(
+    adoption: Array, magnitude: Array, /, *, scratch_key: str | None = None
+) -> Array:
     r"""Industry efficiency multiplier of a partly adopted level shock (harmonic mix).
 
     Parameters
@@ -182,6 +203,10 @@ def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
         Adoption share ``f_m(k)`` in [0, 1]. [-]
     magnitude : array, shape (n,)
         Efficiency gain at full adoption ``M_m >= 1``. [-]
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -201,7 +226,10 @@ def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
     """
     xp = array_namespace(adoption, magnitude)
     if is_numpy(xp):
-        out = np.multiply(adoption.T, 1.0 - 1.0 / magnitude)
+        saving = 1.0 - 1.0 / magnitude
+        dtype = np.result_type(adoption, saving)
+        out = years_buffer(adoption, adoption.shape[-1], dtype, scratch_key)
+        np.multiply(adoption.T, saving, out=out)
         np.subtract(1.0, out, out=out)
         np.divide(1.0, out, out=out)
         return out.T
@@ -275,7 +303,9 @@ def elasticity(
     return elasticity_long[:, None] + (elasticity_short - elasticity_long)[:, None] * decay
 
 
-def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
+def log_efficiency_gain(
+    efficiencies: Sequence[Array], like: Array, /, *, scratch_key: str | None = None
+) -> Array:
     r"""A segment's log efficiency gain: the sum of its shocks' log multipliers.
 
     Parameters
@@ -284,6 +314,10 @@ def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
         Efficiency multipliers ``X_m(k)`` of the shocks that apply to the segment. [-]
     like : array, shape (n, T + 1)
         An array of the output's shape, dtype and device (zeros when no shock applies).
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -299,13 +333,14 @@ def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
     if is_numpy(xp) and efficiencies:
         # 0 + ln X_1 + ln X_2 + ...: the first sum into a new array, the rest in place
         dtype = np.result_type(like, *efficiencies)
-        total = np.log(efficiencies[0].T)
+        total = years_buffer(like, like.shape[-1], dtype, scratch_key)
+        np.log(efficiencies[0].T, out=total)
         np.add(total, np.zeros((), dtype=like.dtype), out=total)
         term = scratch("log_efficiency_gain.term", like, like.shape[-1], dtype)
         for efficiency in efficiencies[1:]:
             np.log(efficiency.T, out=term)
             total += term
-        return total.astype(dtype, copy=False).T
+        return total.T
     total = xp.zeros_like(like)
     for efficiency in efficiencies:
         total = total + xp.log(efficiency)

@@ -21,6 +21,7 @@ from simulator.model._layout import (
     empty_years,
     is_numpy,
     scratch,
+    years_buffer,
 )
 
 __all__ = [
@@ -340,7 +341,7 @@ class FleetBasis(NamedTuple):
     cost: Array | None = None
 
 
-def _initial_sums(columns: Array, by_age: Array, n_years: int, /) -> Array:
+def _initial_sums(columns: Array, by_age: Array, n_years: int, key: str | None = None, /) -> Array:
     """``sum_i columns[:, i] S(k + V - 1 - i)`` for ``k = 0..n_years - 1``, from 0, in order.
 
     ``columns`` is ``(n, V)`` (one column per initial vintage, oldest first) and
@@ -353,7 +354,7 @@ def _initial_sums(columns: Array, by_age: Array, n_years: int, /) -> Array:
     by_vintage = xp.permute_dims(columns, (1, 0))
     if is_numpy(xp):
         # year by year, each row summed in cache: 0 + q_0 S + q_1 S + ...
-        total = empty_years(columns, n_years, np.result_type(columns, by_age))
+        total = years_buffer(columns, n_years, np.result_type(columns, by_age), key)
         rows = scratch("initial_sums.columns", columns, n_vintages)
         np.copyto(rows, by_vintage)
         term = scratch("initial_sums.term", columns, 1, total.dtype)[0]
@@ -373,6 +374,11 @@ def _initial_sums(columns: Array, by_age: Array, n_years: int, /) -> Array:
     return xp.permute_dims(total, (1, 0))
 
 
+def _sub(key: str | None, name: str, /) -> str | None:
+    """``key.name``, or None without a key."""
+    return None if key is None else f"{key}.{name}"
+
+
 def fleet_basis(
     initial_vintages: Array,
     survival: Array,
@@ -380,6 +386,7 @@ def fleet_basis(
     /,
     *,
     power: PowerLimit | None = None,
+    scratch_key: str | None = None,
 ) -> FleetBasis:
     """The initial vintages' part of :func:`stock_flow`, shared by every variant.
 
@@ -393,6 +400,10 @@ def fleet_basis(
         ``T + 1``, the years ``k = 0..T``. [-]
     power : PowerLimit, optional
         The power limit of :func:`stock_flow`, if any.
+    scratch_key : str, optional
+        NumPy only: write the basis into the thread's reusable buffers for this key
+        instead of fresh arrays; it is then valid until the next call with the same key
+        in the same thread (for a caller that drops it before, as the model does).
 
     Returns
     -------
@@ -407,21 +418,28 @@ def fleet_basis(
     """
     xp = array_namespace(initial_vintages, survival)
     by_age = xp.permute_dims(survival, (1, 0))
-    surviving = _initial_sums(initial_vintages, by_age, n_years)
+    numpy = is_numpy(xp)
+    key = scratch_key if numpy else None
+    surviving = _initial_sums(initial_vintages, by_age, n_years, _sub(key, "surviving"))
     if power is None:
         return FleetBasis(surviving)
     n_vintages = initial_vintages.shape[-1]
-    if is_numpy(xp):
-        per_unit = scratch(
-            "fleet_basis.per_unit", initial_vintages, power.h100e_per_unit.shape[-1]
-        )
+    if numpy:
+        dtype = np.result_type(power.system_power, power.h100e_per_unit)
+        n_columns = power.h100e_per_unit.shape[-1]
+        per_unit = scratch("fleet_basis.per_unit", initial_vintages, n_columns, dtype)
         np.divide(power.system_power.T, power.h100e_per_unit.T, out=per_unit)
-        watts = scratch("fleet_basis.watts", initial_vintages, n_vintages)
+        dtype = np.result_type(initial_vintages, per_unit)
+        watts = scratch("fleet_basis.watts", initial_vintages, n_vintages, dtype)
         np.multiply(initial_vintages.T, per_unit[:n_vintages], out=watts)
-        drawn = _initial_sums(watts.T, by_age, n_years)
-        operating = np.multiply(power.load, power.pue)
-        cost = np.multiply(per_unit[n_vintages - 1 :].T, operating)
-        return FleetBasis(surviving, drawn, operating, cost)
+        drawn = _initial_sums(watts.T, by_age, n_years, _sub(key, "drawn"))
+        dtype = np.result_type(power.load, power.pue)
+        operating = years_buffer(power.load, n_years, dtype, _sub(key, "operating"))
+        np.multiply(power.load.T, power.pue.T, out=operating)
+        dtype = np.result_type(per_unit, operating)
+        cost = years_buffer(power.load, n_years, dtype, _sub(key, "cost"))
+        np.multiply(per_unit[n_vintages - 1 :], operating, out=cost)
+        return FleetBasis(surviving, drawn, operating.T, cost.T)
     per_unit = power.system_power / power.h100e_per_unit
     drawn = _initial_sums(initial_vintages * per_unit[:, :n_vintages], by_age, n_years)
     operating = power.load * power.pue
@@ -460,6 +478,7 @@ def stock_flow(
     planned: Array | None = None,
     power: PowerLimit | None = None,
     basis: FleetBasis | None = None,
+    scratch_key: str | None = None,
 ) -> FleetPaths:
     r"""Vintage stock-flow model of the installed fleet.
 
@@ -485,6 +504,11 @@ def stock_flow(
         ``initial_vintages``, ``survival``, years and ``power``; computed here when not
         given. Pass it to share that work between variants (it does not depend on
         ``required``).
+    scratch_key : str, optional
+        NumPy only: write ``surviving`` and ``wanted`` into the thread's reusable
+        buffers for this key instead of fresh arrays; they are then valid until the next
+        call with the same key in the same thread (for a caller that does not use them,
+        as the model's evaluation does not).
 
     Returns
     -------
@@ -526,7 +550,7 @@ def stock_flow(
     target = required if planned is None else planned
     if is_numpy(xp):
         return _stock_flow_numpy(
-            required, initial_vintages, survival, supply_cap, target, basis, power
+            required, initial_vintages, survival, supply_cap, target, basis, power, scratch_key
         )
     n_vintages = initial_vintages.shape[-1]
     vintages = [initial_vintages[:, i] for i in range(n_vintages)]
@@ -599,6 +623,7 @@ def _stock_flow_numpy(
     target: Any,
     basis: FleetBasis,
     power: PowerLimit | None = None,
+    key: str | None = None,
 ) -> FleetPaths:
     """:func:`stock_flow` on NumPy arrays, written in place into year-major buffers.
 
@@ -621,8 +646,8 @@ def _stock_flow_numpy(
 
     shipped = empty_years(required, first + n_years, dtype)
     shipped[:n_vintages] = initial_vintages.T
-    surviving = empty_years(required, n_years, dtype)
-    wanted = empty_years(required, n_years, dtype)
+    surviving = years_buffer(required, n_years, dtype, _sub(key, "surviving"))
+    wanted = years_buffer(required, n_years, dtype, _sub(key, "wanted"))
     installed = empty_years(required, n_years, dtype)
     idle = empty_years(required, n_years, dtype)
     unmet = empty_years(required, n_years, dtype)
