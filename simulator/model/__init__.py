@@ -57,9 +57,14 @@ def _share(part: Array, total: Array, /) -> Array:
     xp = array_namespace(part, total)
     positive = total > 0
     if is_numpy(xp):
-        # the same quotient where total > 0, written into zeros elsewhere
-        share = np.zeros_like(part, dtype=np.result_type(part, total))
-        return np.divide(part, total, out=share, where=positive)
+        # the same quotient where total > 0 (the divisor 1 elsewhere), then 0 there
+        blocked = np.logical_not(positive)
+        safe = scratch("model.share", total, total.shape[-1], total.dtype)
+        np.copyto(safe, total.T)
+        np.copyto(safe, 1.0, where=blocked.T)
+        share = np.divide(part, safe.T)
+        np.copyto(share, 0.0, where=blocked)
+        return share
     safe_total = xp.where(positive, total, xp.ones_like(total))
     return xp.where(positive, part / safe_total, xp.zeros_like(part))
 

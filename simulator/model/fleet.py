@@ -455,13 +455,17 @@ def _planned_capacity_numpy(required: Any, trend: Any, order_lead: Any, /) -> An
     forecast = planned[1:]
     previous = trend.T[:-1]
     current = required.T[1:]
-    positive = scratch("planned_capacity.positive", required, n_years - 1, np.bool_)
-    np.greater(previous, 0.0, out=positive)
-    # K^B(k) (K(k-1) / K^B(k-1)) where K^B(k-1) > 0, else K^B(k)
-    np.divide(required.T[:-1], previous, out=forecast, where=positive)
-    np.multiply(trend.T[1:], forecast, out=forecast, where=positive)
-    np.logical_not(positive, out=positive)
-    np.copyto(forecast, trend.T[1:], where=positive)
+    blocked = scratch("planned_capacity.blocked", required, n_years - 1, np.bool_)
+    safe = scratch("planned_capacity.safe", required, n_years - 1, trend.dtype)
+    np.greater(previous, 0.0, out=blocked)
+    np.logical_not(blocked, out=blocked)
+    np.copyto(safe, previous)
+    np.copyto(safe, 1.0, where=blocked)
+    # K^B(k) (K(k-1) / K^B(k-1)) where K^B(k-1) > 0, else K^B(k); no ufunc ``where=``
+    # (instrumented subclasses such as benchmarks/arithmetic_floor.py's do not pass it on)
+    np.divide(required.T[:-1], safe, out=forecast)
+    np.multiply(trend.T[1:], forecast, out=forecast)
+    np.copyto(forecast, trend.T[1:], where=blocked)
     np.subtract(forecast, current, out=forecast)
     np.multiply(order_lead, forecast, out=forecast)
     np.add(current, forecast, out=forecast)
@@ -657,8 +661,8 @@ def _stock_flow_numpy(
     idle[0] = 0.0
     unmet[0] = 0.0
     rows = scratch("stock_flow.rows", required, 6, dtype)
-    term, gap, drawn, room, watt_row = rows[0], rows[1], rows[2], rows[3], rows[4]
-    positive = scratch("stock_flow.positive", required, 1, np.bool_)[0]
+    term, gap, drawn, room, watt_row, safe = rows
+    blocked = scratch("stock_flow.blocked", required, 1, np.bool_)[0]
     cap = None if supply_cap is None else supply_cap.T
     if power is not None:
         assert basis.drawn is not None
@@ -698,11 +702,13 @@ def _stock_flow_numpy(
             np.multiply(drawn, operating[k], out=drawn)
             np.subtract(power_cap[k], drawn, out=room)
             np.maximum(room, 0.0, out=room)
-            # room = free / cost where cost > 0, else inf
-            np.greater(cost[k], 0.0, out=positive)
-            np.divide(room, cost[k], out=room, where=positive)
-            np.logical_not(positive, out=positive)
-            np.copyto(room, np.inf, where=positive)
+            # room = free / cost where cost > 0, else inf (the divisor 1 where not)
+            np.greater(cost[k], 0.0, out=blocked)
+            np.logical_not(blocked, out=blocked)
+            np.copyto(safe, cost[k])
+            np.copyto(safe, 1.0, where=blocked)
+            np.divide(room, safe, out=room)
+            np.copyto(room, np.inf, where=blocked)
             np.minimum(ship, room, out=ship)
             np.divide(ship, per_unit[column], out=watt_row)
             np.multiply(watt_row, system_power[column], out=watts[k])
