@@ -126,7 +126,10 @@ def _shared(inputs: ModelInputs) -> _Shared:
         survival,
         utilization,
         baselines,
-        flop_per_h100e={kind: fleet.flop_per_h100e(u) for kind, u in utilization.items()},
+        flop_per_h100e={
+            kind: fleet.flop_per_h100e(u, scratch_key=f"model.flop.{kind}")
+            for kind, u in utilization.items()
+        },
         power=power,
         # private to this evaluation: in the thread's reusable buffers (NumPy)
         basis=fleet.fleet_basis(
@@ -236,7 +239,9 @@ def _supply(
         fleet_in.initial_vintages,
         survival,
         fleet_in.supply_cap,
-        planned=fleet.planned_capacity(need.capacity, trend, fleet_in.order_lead),
+        planned=fleet.planned_capacity(
+            need.capacity, trend, fleet_in.order_lead, scratch_key="model.planned"
+        ),
         power=shared.power,
         basis=shared.basis,
         scratch_key="model.stock_flow",  # surviving and wanted are not metrics

@@ -214,13 +214,17 @@ def required_capacity(compute: Array, utilization: Array, /) -> Array:
     return xp.asarray(compute / flop_per_h100e(utilization))
 
 
-def flop_per_h100e(utilization: Array, /) -> Array:
+def flop_per_h100e(utilization: Array, /, *, scratch_key: str | None = None) -> Array:
     r"""Compute one H100e performs in a year at a utilization.
 
     Parameters
     ----------
     utilization : array, shape (n, T + 1)
         Fraction of dense BF16 peak achieved, in (0, 1]. [-]
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -232,6 +236,11 @@ def flop_per_h100e(utilization: Array, /) -> Array:
     MODEL.md §3, ``F_ref`` from sources.md §3 and ``Y`` the seconds of a Julian year.
     """
     xp = array_namespace(utilization)
+    if is_numpy(xp) and scratch_key is not None:
+        out = scratch(scratch_key, utilization, utilization.shape[-1], utilization.dtype)
+        np.multiply(utilization.T, F_REF, out=out)
+        np.multiply(out, SECONDS_PER_YEAR, out=out)
+        return out.T
     return xp.asarray(utilization * F_REF * SECONDS_PER_YEAR)
 
 
@@ -263,7 +272,14 @@ class PowerLimit(NamedTuple):
     pue: Array
 
 
-def planned_capacity(required: Array, trend: Array | None, order_lead: Array | None, /) -> Array:
+def planned_capacity(
+    required: Array,
+    trend: Array | None,
+    order_lead: Array | None,
+    /,
+    *,
+    scratch_key: str | None = None,
+) -> Array:
     r"""Capacity planned for each year: partly ordered a year ahead on the trend.
 
     Parameters
@@ -276,6 +292,10 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
     order_lead : array, shape (n,), or None
         Share ``phi`` in [0, 1] of next year's capacity ordered a year ahead on the
         trend; None means 0. [-]
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -301,7 +321,7 @@ def planned_capacity(required: Array, trend: Array | None, order_lead: Array | N
         return required
     xp = array_namespace(required, trend, order_lead)
     if is_numpy(xp):
-        return _planned_capacity_numpy(required, trend, order_lead)
+        return _planned_capacity_numpy(required, trend, order_lead, scratch_key)
     previous = trend[:, :-1]
     positive = previous > 0
     safe = xp.where(positive, previous, xp.ones_like(previous))
@@ -447,10 +467,10 @@ def fleet_basis(
     return FleetBasis(surviving, drawn, operating, cost)
 
 
-def _planned_capacity_numpy(required: Any, trend: Any, order_lead: Any, /) -> Any:
+def _planned_capacity_numpy(required: Any, trend: Any, order_lead: Any, key: str | None, /) -> Any:
     """:func:`planned_capacity`'s operations, in place, for NumPy arrays."""
     n_years = required.shape[-1]
-    planned = empty_years(required, n_years, np.result_type(required, trend, order_lead))
+    planned = years_buffer(required, n_years, np.result_type(required, trend, order_lead), key)
     planned[0] = required[:, 0]
     forecast = planned[1:]
     previous = trend.T[:-1]
