@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
 from array_api_compat import array_namespace
 
 from simulator._typing import Array
 from simulator.metrics import METRIC_UNITS
 from simulator.model import demand, fleet, market
-from simulator.model._layout import concat_years
+from simulator.model._layout import is_numpy, scratch
 from simulator.model.inputs import ModelInputs, ShockInputs
 
 __all__ = ["METRICS", "evaluate", "evaluate_pair", "metric_names"]
@@ -55,6 +56,15 @@ def _share(part: Array, total: Array, /) -> Array:
     """``part / total`` where ``total > 0``, else 0, in [-]."""
     xp = array_namespace(part, total)
     positive = total > 0
+    if is_numpy(xp):
+        # the same quotient where total > 0 (the divisor 1 elsewhere), then 0 there
+        blocked = np.logical_not(positive)
+        safe = scratch("model.share", total, total.shape[-1], total.dtype)
+        np.copyto(safe, total.T)
+        np.copyto(safe, 1.0, where=blocked.T)
+        share = np.divide(part, safe.T)
+        np.copyto(share, 0.0, where=blocked)
+        return share
     safe_total = xp.where(positive, total, xp.ones_like(total))
     return xp.where(positive, part / safe_total, xp.zeros_like(part))
 
@@ -69,16 +79,25 @@ class _Demand(NamedTuple):
 
 
 class _Shared(NamedTuple):
-    """What both variants share: survival, utilization and the baseline per segment."""
+    """What both variants share.
+
+    Survival, utilization, the baseline per segment, the compute one H100e does per kind
+    and year, the power limit and the initial vintages' part of the stock-flow.
+    """
 
     survival: Array
     utilization: dict[str, Array]
     baselines: list[Array]
+    flop_per_h100e: dict[str, Array]
+    power: fleet.PowerLimit | None
+    basis: fleet.FleetBasis
 
 
 def _shared(inputs: ModelInputs) -> _Shared:
     fleet_in = inputs.fleet
+    chips = inputs.chips
     n_years = len(inputs.years)
+    first_year = inputs.n_vintages - 1
     survival = fleet.survival_table(
         fleet_in.median_life, fleet_in.shape, inputs.n_vintages + n_years
     )
@@ -87,6 +106,15 @@ def _shared(inputs: ModelInputs) -> _Shared:
         "training": inputs.utilization_training,
         "inference": inputs.utilization_inference,
     }
+    power = None
+    if fleet_in.power_cap is not None:
+        power = fleet.PowerLimit(
+            cap=fleet_in.power_cap,
+            h100e_per_unit=chips.h100e_per_unit,
+            system_power=chips.system_power,
+            load=chips.load[:, first_year:],
+            pue=chips.pue[:, first_year:],
+        )
     baselines = [
         demand.baseline_compute(
             demand.base_compute(segment.share, base_fleet, utilization[segment.kind][:, 0]),
@@ -94,16 +122,38 @@ def _shared(inputs: ModelInputs) -> _Shared:
         )
         for segment in inputs.segments
     ]
-    return _Shared(survival, utilization, baselines)
+    return _Shared(
+        survival,
+        utilization,
+        baselines,
+        flop_per_h100e={
+            kind: fleet.flop_per_h100e(u, scratch_key=f"model.flop.{kind}")
+            for kind, u in utilization.items()
+        },
+        power=power,
+        # private to this evaluation: in the thread's reusable buffers (NumPy)
+        basis=fleet.fleet_basis(
+            fleet_in.initial_vintages, survival, n_years, power=power, scratch_key="model.basis"
+        ),
+    )
 
 
-def _efficiency(shock: ShockInputs, n_years: int) -> Array:
-    """Efficiency multiplier ``X_m(k)`` of one shock (MODEL.md §2), shape ``(n, T + 1)``."""
+def _efficiency(shock: ShockInputs, n_years: int, key: str) -> Array:
+    """Efficiency multiplier ``X_m(k)`` of one shock (MODEL.md §2), shape ``(n, T + 1)``.
+
+    With NumPy, a level shock's adoption and efficiency are in the thread's reusable
+    buffers for ``key``: private to one evaluation.
+    """
     if shock.type == "level":
         adoption = demand.level_adoption(
-            shock.ceiling, shock.delay, shock.width, shock.onset, n_years
+            shock.ceiling,
+            shock.delay,
+            shock.width,
+            shock.onset,
+            n_years,
+            scratch_key="model.adoption",
         )
-        return demand.level_efficiency(adoption, shock.magnitude)
+        return demand.level_efficiency(adoption, shock.magnitude, scratch_key=key)
     return demand.trend_efficiency(shock.magnitude, shock.onset, n_years)
 
 
@@ -124,8 +174,12 @@ def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...
         elif applying:
             for m in applying:
                 if m not in efficiency_of:
-                    efficiency_of[m] = _efficiency(shocks[m], n_years)
-            log_gain = demand.log_efficiency_gain([efficiency_of[m] for m in applying], baseline)
+                    efficiency_of[m] = _efficiency(shocks[m], n_years, f"model.efficiency.{m}")
+            log_gain = demand.log_efficiency_gain(
+                [efficiency_of[m] for m in applying],
+                baseline,
+                scratch_key=f"model.log_gain.{applying}",
+            )
             log_gain_of[applying] = log_gain
         segment_compute.append(
             demand.physical_compute(
@@ -138,19 +192,35 @@ def _demand(inputs: ModelInputs, shared: _Shared, shocks: tuple[ShockInputs, ...
             )
         )
     kinds: dict[str, Array] = {}
-    capacity: dict[str, Array] = {}
+    numpy = is_numpy(xp)
     for kind, u in shared.utilization.items():
-        total = xp.zeros_like(u)
-        for segment, compute in zip(inputs.segments, segment_compute, strict=True):
-            if segment.kind == kind:
+        parts = [
+            c for s, c in zip(inputs.segments, segment_compute, strict=True) if s.kind == kind
+        ]
+        if numpy and parts:
+            # 0 + C_1 + C_2 + ..., the first sum into a new array and the rest in place
+            total = np.add(parts[0], np.zeros((), dtype=u.dtype))
+            for compute in parts[1:]:
+                total += compute
+        else:
+            total = xp.zeros_like(u)
+            for compute in parts:
                 total = total + compute
         kinds[kind] = total
-        capacity[kind] = fleet.required_capacity(total, u)
+    # fleet.required_capacity, with the divisor computed once for both variants
+    if numpy:
+        required = np.divide(kinds["training"], shared.flop_per_h100e["training"])
+        inference = scratch("model.capacity", required, required.shape[-1], required.dtype)
+        np.divide(kinds["inference"].T, shared.flop_per_h100e["inference"].T, out=inference)
+        required += inference.T
+    else:
+        capacity = {kind: kinds[kind] / shared.flop_per_h100e[kind] for kind in kinds}
+        required = capacity["training"] + capacity["inference"]
     return _Demand(
         segments=segment_compute,
         kinds=kinds,
         total=kinds["training"] + kinds["inference"],
-        capacity=capacity["training"] + capacity["inference"],
+        capacity=required,
     )
 
 
@@ -164,26 +234,20 @@ def _supply(
     first_year = inputs.n_vintages - 1
     survival = shared.survival
 
-    power = None
-    if fleet_in.power_cap is not None:
-        power = fleet.PowerLimit(
-            cap=fleet_in.power_cap,
-            h100e_per_unit=chips.h100e_per_unit,
-            system_power=chips.system_power,
-            load=chips.load[:, first_year:],
-            pue=chips.pue[:, first_year:],
-        )
     paths = fleet.stock_flow(
         need.capacity,
         fleet_in.initial_vintages,
         survival,
         fleet_in.supply_cap,
-        planned=fleet.planned_capacity(need.capacity, trend, fleet_in.order_lead),
-        power=power,
+        planned=fleet.planned_capacity(
+            need.capacity, trend, fleet_in.order_lead, scratch_key="model.planned"
+        ),
+        power=shared.power,
+        basis=shared.basis,
+        scratch_key="model.stock_flow",  # surviving and wanted are not metrics
     )
 
-    shipments_all = concat_years([fleet_in.initial_vintages[:, :first_year], paths.shipments])
-    units_all = market.accelerator_units(shipments_all, chips.h100e_per_unit)
+    units_all = market.accelerator_units(paths.shipped, chips.h100e_per_unit)
     units = units_all[:, first_year:]
     hbm = market.hbm_shipped(units, chips.hbm_per_unit[:, first_year:])
     accel_revenue = market.accelerator_revenue(units, chips.price[:, first_year:])

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from array_api_compat import array_namespace, device
 
 from simulator._typing import Array
 from simulator.constants import F_REF, SECONDS_PER_YEAR
-from simulator.model._layout import columns_to_array
+from simulator.model._layout import (
+    columns_to_array,
+    empty_years,
+    is_numpy,
+    scratch,
+    years_buffer,
+)
 
 __all__ = [
     "base_compute",
@@ -87,6 +94,13 @@ def baseline_compute(base: Array, growth: Array, /) -> Array:
 
     The product is taken left to right, one year at a time.
     """
+    if is_numpy(array_namespace(base, growth)):
+        out = empty_years(base, growth.shape[-1], np.result_type(base, growth))
+        out[0] = base
+        by_year = growth.T
+        for k in range(1, growth.shape[-1]):
+            np.multiply(out[k - 1], by_year[k], out=out[k])
+        return out.T
     columns = [base]
     for k in range(1, growth.shape[-1]):
         columns.append(columns[-1] * growth[:, k])
@@ -94,7 +108,14 @@ def baseline_compute(base: Array, growth: Array, /) -> Array:
 
 
 def level_adoption(
-    ceiling: Array, delay: Array, width: Array, onset: int, n_years: int, /
+    ceiling: Array,
+    delay: Array,
+    width: Array,
+    onset: int,
+    n_years: int,
+    /,
+    *,
+    scratch_key: str | None = None,
 ) -> Array:
     r"""Logistic adoption of a level efficiency shock.
 
@@ -110,6 +131,10 @@ def level_adoption(
         Onset index ``k_m`` (years after the base year). [year]
     n_years : int
         Number of years ``T + 1`` in the output. [-]
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -128,6 +153,8 @@ def level_adoption(
     """
     xp = array_namespace(ceiling, delay, width)
     tau = _years_since_onset(ceiling, onset, n_years)
+    if is_numpy(xp):
+        return _level_adoption_numpy(ceiling, delay, width, tau, scratch_key)
     # computed year-major (one contiguous row per year), returned as its (n, T + 1) view
     z = (tau[:, None] - delay[None, :]) / width[None, :]
     e = xp.exp(-xp.abs(z))
@@ -137,7 +164,37 @@ def level_adoption(
     return xp.permute_dims(adoption, (1, 0))
 
 
-def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
+def _level_adoption_numpy(
+    ceiling: Array, delay: Array, width: Array, tau: Array, key: str | None, /
+) -> Array:
+    """:func:`level_adoption`'s operations, in place, for NumPy arrays."""
+    n_years = tau.shape[0]
+    dtype = np.result_type(ceiling, delay, width, tau)
+    adoption = years_buffer(ceiling, n_years, dtype, key)
+    z = scratch("level_adoption.z", ceiling, n_years, dtype)
+    e = scratch("level_adoption.e", ceiling, n_years, dtype)
+    below = scratch("level_adoption.below", ceiling, n_years, np.bool_)
+    np.subtract(tau[:, None], delay, out=z)
+    np.divide(z, width, out=z)
+    np.abs(z, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.greater_equal(z, 0.0, out=below)
+    np.logical_not(below, out=below)
+    one_plus = z  # z is no longer needed
+    np.add(1.0, e, out=one_plus)
+    # logistic: 1 / (1 + e) where z >= 0, else e / (1 + e)
+    np.divide(1.0, one_plus, out=adoption)
+    np.divide(e, one_plus, out=e)
+    np.copyto(adoption, e, where=below)
+    np.multiply(ceiling, adoption, out=adoption)
+    adoption[tau < 0] = 0.0
+    return adoption.T
+
+
+def level_efficiency(
+    adoption: Array, magnitude: Array, /, *, scratch_key: str | None = None
+) -> Array:
     r"""Industry efficiency multiplier of a partly adopted level shock (harmonic mix).
 
     Parameters
@@ -146,6 +203,10 @@ def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
         Adoption share ``f_m(k)`` in [0, 1]. [-]
     magnitude : array, shape (n,)
         Efficiency gain at full adoption ``M_m >= 1``. [-]
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -164,6 +225,14 @@ def level_efficiency(adoption: Array, magnitude: Array, /) -> Array:
     efficiency saves 45% of FLOP (``X = 1/0.55``), not 82%.
     """
     xp = array_namespace(adoption, magnitude)
+    if is_numpy(xp):
+        saving = 1.0 - 1.0 / magnitude
+        dtype = np.result_type(adoption, saving)
+        out = years_buffer(adoption, adoption.shape[-1], dtype, scratch_key)
+        np.multiply(adoption.T, saving, out=out)
+        np.subtract(1.0, out, out=out)
+        np.divide(1.0, out, out=out)
+        return out.T
     saving = 1.0 - 1.0 / magnitude[:, None]
     one = xp.ones_like(adoption)
     return one / (one - adoption * saving)
@@ -234,7 +303,9 @@ def elasticity(
     return elasticity_long[:, None] + (elasticity_short - elasticity_long)[:, None] * decay
 
 
-def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
+def log_efficiency_gain(
+    efficiencies: Sequence[Array], like: Array, /, *, scratch_key: str | None = None
+) -> Array:
     r"""A segment's log efficiency gain: the sum of its shocks' log multipliers.
 
     Parameters
@@ -243,6 +314,10 @@ def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
         Efficiency multipliers ``X_m(k)`` of the shocks that apply to the segment. [-]
     like : array, shape (n, T + 1)
         An array of the output's shape, dtype and device (zeros when no shock applies).
+    scratch_key : str, optional
+        NumPy only: write the result into the thread's reusable buffer for this key
+        instead of a fresh array; it is then valid until the next call with the same key
+        in the same thread (for the model's private intermediates).
 
     Returns
     -------
@@ -255,6 +330,17 @@ def log_efficiency_gain(efficiencies: Sequence[Array], like: Array, /) -> Array:
     MODEL.md §2 (version 2).
     """
     xp = array_namespace(like, *efficiencies)
+    if is_numpy(xp) and efficiencies:
+        # 0 + ln X_1 + ln X_2 + ...: the first sum into a new array, the rest in place
+        dtype = np.result_type(like, *efficiencies)
+        total = years_buffer(like, like.shape[-1], dtype, scratch_key)
+        np.log(efficiencies[0].T, out=total)
+        np.add(total, np.zeros((), dtype=like.dtype), out=total)
+        term = scratch("log_efficiency_gain.term", like, like.shape[-1], dtype)
+        for efficiency in efficiencies[1:]:
+            np.log(efficiency.T, out=term)
+            total += term
+        return total.T
     total = xp.zeros_like(like)
     for efficiency in efficiencies:
         total = total + xp.log(efficiency)
@@ -315,6 +401,10 @@ def physical_compute(
     if log_gain is None:
         return baseline
     xp = array_namespace(baseline, log_gain, elasticity_short, elasticity_long, adjustment)
+    if is_numpy(xp):
+        return _physical_compute_numpy(
+            baseline, log_gain, elasticity_short, elasticity_long, adjustment, pass_through
+        )
     decay = xp.exp(-1.0 / adjustment)
     columns = [xp.zeros_like(log_gain[:, 0])]
     for k in range(1, log_gain.shape[-1]):
@@ -325,3 +415,33 @@ def physical_compute(
         elasticity_short - elasticity_long
     )[:, None] * weighted
     return baseline * xp.exp(exponent)
+
+
+def _physical_compute_numpy(
+    baseline: Array,
+    log_gain: Array,
+    elasticity_short: Array,
+    elasticity_long: Array,
+    adjustment: Array,
+    pass_through: Array,
+    /,
+) -> Array:
+    """:func:`physical_compute`'s operations, in place, for NumPy arrays."""
+    n_years = log_gain.shape[-1]
+    gain = log_gain.T
+    decay = np.exp(-1.0 / adjustment)
+    dtype = np.result_type(baseline, log_gain, decay, pass_through, elasticity_long)
+    weighted = scratch("physical_compute.weighted", baseline, n_years, dtype)
+    step = scratch("physical_compute.step", baseline, 1, dtype)[0]
+    weighted[0] = 0.0
+    for k in range(1, n_years):
+        np.subtract(gain[k], gain[k - 1], out=step)
+        np.multiply(decay, weighted[k - 1], out=weighted[k])
+        np.add(weighted[k], step, out=weighted[k])
+    # (pi eps_long - 1) ell + (pi (eps_short - eps_long)) S, then B exp(.)
+    out = np.multiply(pass_through * elasticity_long - 1.0, gain, dtype=dtype)
+    np.multiply(pass_through * (elasticity_short - elasticity_long), weighted, out=weighted)
+    np.add(out, weighted, out=out)
+    np.exp(out, out=out)
+    np.multiply(baseline.T, out, out=out)
+    return out.T

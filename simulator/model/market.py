@@ -7,10 +7,12 @@ first vintage year, so column ``V - 1`` is the base year. Time is the last axis.
 
 from __future__ import annotations
 
+import numpy as np
 from array_api_compat import array_namespace, device
 
 from simulator._typing import Array
 from simulator.constants import SECONDS_PER_YEAR
+from simulator.model._layout import empty_years, is_numpy, scratch
 
 __all__ = [
     "accelerator_revenue",
@@ -144,6 +146,8 @@ def _in_service(units: Array, survival: Array, n_years: int, /) -> Array:
     xp = array_namespace(units, survival)
     n_columns = units.shape[-1]
     first = n_columns - n_years
+    if is_numpy(xp):
+        return _in_service_numpy(units, survival, n_years)
     # Year-major views (one row per year of shipment and per age; contiguous rows, without
     # a copy, for the model's year-major arrays), then one multiply-add per age over all
     # the output years it reaches: a running sum of ``n_columns`` row operations instead
@@ -158,6 +162,27 @@ def _in_service(units: Array, survival: Array, n_years: int, /) -> Array:
         shipped = by_year[first + k0 - age : first + n_years - age, ...]
         total[k0:, ...] = total[k0:, ...] + shipped * by_age[age, ...]
     return xp.permute_dims(total, (1, 0))
+
+
+def _in_service_numpy(units: Array, survival: Array, n_years: int, /) -> Array:
+    """:func:`_in_service` for NumPy arrays: one output year (a row in cache) at a time.
+
+    Each year's sum starts at 0 and adds the ages in order, as the generic loop does.
+    """
+    first = units.shape[-1] - n_years
+    by_year = units.T
+    by_age = survival.T
+    total = empty_years(units, n_years, np.result_type(units, survival))
+    term = scratch("in_service.term", units, 1, total.dtype)[0]
+    for k in range(n_years):
+        row = total[k]
+        for age in range(first + k + 1):
+            np.multiply(by_year[first + k - age], by_age[age], out=term)
+            if age == 0:
+                np.add(term, 0.0, out=row)
+            else:
+                np.add(row, term, out=row)
+    return total.T
 
 
 def installed_units(units: Array, survival: Array, n_years: int, /) -> Array:
@@ -215,6 +240,15 @@ def fleet_power(
     """
     xp = array_namespace(units, survival, system_power, load, pue)
     n_years = load.shape[-1]
+    if is_numpy(xp):
+        drawn = scratch(
+            "fleet_power.drawn", units, units.shape[-1], np.result_type(units, system_power)
+        )
+        np.multiply(units.T, system_power.T, out=drawn)
+        power = _in_service_numpy(drawn.T, survival, n_years)
+        power *= load
+        power *= pue
+        return power
     return xp.asarray(_in_service(units * system_power, survival, n_years) * load * pue)
 
 
