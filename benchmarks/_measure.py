@@ -8,7 +8,9 @@ Usage (the harness calls it; ``PYTHONPATH`` chooses which jevons tree is measure
 ``jevons`` runs what ``jevons run SCENARIO -n SAMPLES --out DIR`` runs, through the
 library of whichever tree is first on ``sys.path``: ``simulate_summary`` when the tree has
 it, else ``simulate`` + ``summarize`` + ``answer_questions`` (the release before streaming
-summaries); then ``write_outputs`` into a temporary folder. ``floor`` draws the same number
+summaries); then ``write_outputs`` into a temporary folder. Where the tree's command line
+tunes glibc's allocator (``simulator._malloc.keep_freed_memory``, called by every ``jevons``
+command), this does too, so the measured process is the command's. ``floor`` draws the same number
 of uniforms and does one multiply-add pass over every output array the model writes.
 Peak memory is read by the parent (``os.wait4``), not here.
 """
@@ -47,6 +49,12 @@ def measure_jevons(scenario: str, n: int, workers: int, seed: int) -> dict[str, 
     from simulator.io import load_scenario, resolve_scenario
     from simulator.report.writers import write_outputs
 
+    try:  # what `jevons` does first in every command, where the tree has it
+        from simulator._malloc import keep_freed_memory
+    except ImportError:
+        pass
+    else:
+        keep_freed_memory()
     t_imported = time.perf_counter()
     sc = load_scenario(scenario)
     resolved = resolve_scenario(scenario, ()).data

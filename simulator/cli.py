@@ -74,6 +74,9 @@ def _options(
     ] = False,
 ) -> None:
     """Options of every command (the help text is the app's)."""
+    from simulator._malloc import keep_freed_memory
+
+    keep_freed_memory()  # blocks reuse freed memory instead of faulting in fresh pages
 
 
 class Method(enum.StrEnum):
