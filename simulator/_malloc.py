@@ -14,8 +14,10 @@ below; a whole ``jevons run -n 300000`` halved its system time (1.23 s to 0.6 s)
 :func:`keep_freed_memory` raises both thresholds for the process. The command line calls it
 (a short-lived process whose memory is bounded by its blocks in flight); a long-lived Python
 process that runs many simulations may prefer glibc's defaults, which return memory sooner,
-and can call it itself if it wants the speed. It does nothing off glibc, and nothing where the
-user has set ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_MMAP_THRESHOLD_`` (their choice wins).
+and can call it itself if it wants the speed. It does nothing off glibc, nothing where the
+user has set ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_MMAP_THRESHOLD_`` (their choice wins), and
+nothing with ``JEVONS_MALLOC=default`` (glibc's defaults; ``benchmarks/bench_malloc.py``
+measures a run both ways).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import ctypes
 import os
 import sys
 
-__all__ = ["MMAP_THRESHOLD_BYTES", "TRIM_THRESHOLD_BYTES", "keep_freed_memory"]
+__all__ = ["MMAP_THRESHOLD_BYTES", "OPT_OUT", "TRIM_THRESHOLD_BYTES", "keep_freed_memory"]
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -38,6 +40,8 @@ TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024
 """Free memory kept at the top of a heap before it is returned to the kernel [B]."""
 
 _ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+OPT_OUT = "JEVONS_MALLOC"
+"""Set to ``default`` to keep glibc's defaults."""
 
 
 def keep_freed_memory() -> bool:
@@ -47,10 +51,12 @@ def keep_freed_memory() -> bool:
     -------
     bool
         Whether the settings were applied: ``False`` off Linux, without glibc's
-        ``mallopt``, or where ``MALLOC_TRIM_THRESHOLD_`` / ``MALLOC_MMAP_THRESHOLD_`` is set
-        in the environment.
+        ``mallopt``, where ``MALLOC_TRIM_THRESHOLD_`` / ``MALLOC_MMAP_THRESHOLD_`` is set in
+        the environment, or with ``JEVONS_MALLOC=default``.
     """
     if not sys.platform.startswith("linux") or any(name in os.environ for name in _ENV):
+        return False
+    if os.environ.get(OPT_OUT) == "default":
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt

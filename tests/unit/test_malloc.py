@@ -56,6 +56,11 @@ def test_freed_block_memory_is_reused_without_page_faults() -> None:
     assert default > 20 * 10_000
 
 
-def test_the_users_malloc_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+@pytest.mark.parametrize(
+    ("name", "value"), [("MALLOC_TRIM_THRESHOLD_", "131072"), ("JEVONS_MALLOC", "default")]
+)
+def test_the_users_malloc_environment_wins(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
     assert _malloc.keep_freed_memory() is False
