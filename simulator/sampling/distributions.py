@@ -87,6 +87,13 @@ def _within(x: FloatArray, low: float, high: float) -> FloatArray:
     return out
 
 
+def _rescale(x: FloatArray, low: float, high: float) -> FloatArray:
+    """``low + (high - low) x`` clipped into ``[low, high]``, in place in ``x``."""
+    x *= high - low
+    x += low
+    return _within(x, low, high)
+
+
 @ppf.register(Fixed)
 def _fixed(dist: Fixed, u: npt.ArrayLike) -> FloatArray:
     """Every quantile is ``value``."""
@@ -158,14 +165,14 @@ def _triangular(dist: Triangular, u: npt.ArrayLike) -> FloatArray:
 def _pert(dist: Pert, u: npt.ArrayLike) -> FloatArray:
     """Beta(``alpha``, ``beta``) quantile (:func:`beta_quantile`) rescaled to ``[low, high]``."""
     x = beta_quantile(dist.alpha, dist.beta, _u(u))
-    return _within(dist.low + (dist.high - dist.low) * x, dist.low, dist.high)
+    return _rescale(x, dist.low, dist.high)
 
 
 @ppf.register(Beta)
 def _beta(dist: Beta, u: npt.ArrayLike) -> FloatArray:
     """Beta(``alpha``, ``beta``) quantile (:func:`beta_quantile`) rescaled to ``[low, high]``."""
     x = beta_quantile(dist.alpha, dist.beta, _u(u))
-    return _within(dist.low + (dist.high - dist.low) * x, dist.low, dist.high)
+    return _rescale(x, dist.low, dist.high)
 
 
 _LOGU_MIN = -40.0
@@ -354,6 +361,8 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
     """
     uu = _u(u)
     flat = uu.reshape(-1)
+    if a >= 1.0 and b >= 1.0:
+        return _beta_both_halves(a, b, flat).reshape(uu.shape)
     out = np.empty_like(flat)
     lower = flat <= 0.5
     out[lower] = _beta_lower(a, b, flat[lower])
@@ -365,6 +374,78 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
         x[small] = special.betaincinv(a, b, flat[upper][small])
     out[upper] = x
     return out.reshape(uu.shape)
+
+
+@functools.lru_cache(maxsize=128)
+def _beta_pair_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
+    """The quintic tables of Beta(a, b) and Beta(b, a) side by side (read-only).
+
+    Interval ``i`` of the lower half of Beta(a, b) is column ``i``, interval ``i`` of
+    Beta(b, a) (the upper half of Beta(a, b), by the mirror) column ``K - 1 + i``.
+    """
+    coef_ab, ok_ab, h = _beta_quintic_table(a, b)
+    coef_ba, ok_ba, h_ba = _beta_quintic_table(b, a)
+    assert h == h_ba  # the knots depend on neither shape
+    coef = np.ascontiguousarray(np.concatenate([coef_ab, coef_ba], axis=1))
+    ok = np.concatenate([ok_ab, ok_ba])
+    coef.flags.writeable = False
+    ok.flags.writeable = False
+    return coef, ok, h
+
+
+def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
+    """:func:`beta_quantile` of a 1-d ``u`` for shapes ``a, b >= 1``, both halves at once.
+
+    Elementwise the very operations of the two calls of :func:`_beta_lower` (on ``u`` in
+    the lower half, on ``1 - u`` in the upper half with the shapes swapped) and of the
+    mirror, on the whole array: the upper half's table is read from the same lookup, so
+    no value is gathered into a half and scattered back. The values are bit for bit those
+    of the two-call form.
+    """
+    upper = ~(u <= 0.5)  # as the two-call form splits (a NaN goes to the upper half)
+    # u in the lower half, 1 - u in the upper: min(u, 1 - u) is exactly that (and NaN
+    # for a NaN); masked ufuncs (where=) are several times slower than two passes
+    v = np.subtract(1.0, u)
+    np.minimum(v, u, out=v)
+    logu = np.log(v)
+    coef, ok, h = _beta_pair_table(a, b)
+    half = _QUINTIC_KNOTS - 1
+    pos = np.clip(logu, _LOGU_MIN, _LOGU_MAX)
+    pos -= _LOGU_MIN
+    pos /= h
+    i = pos.astype(np.intp)
+    np.minimum(i, _QUINTIC_KNOTS - 2, out=i)
+    s = np.subtract(pos, i, out=pos)
+    flip = upper.astype(np.intp)
+    flip *= half
+    i += flip  # the upper half reads Beta(b, a)'s intervals
+    out: FloatArray = np.take(coef[5], i)
+    term = np.empty_like(out)
+    for k in (4, 3, 2, 1, 0):  # Horner
+        out *= s
+        out += np.take(coef[k], i, out=term)
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(out, out=out)
+    redo = ~np.take(ok, i)
+    redo |= logu < _LOGU_MIN
+    if redo.any():
+        low_redo = redo & ~upper
+        if low_redo.any():
+            out[low_redo] = _beta_lower_newton(a, b, v[low_redo])
+        high_redo = redo & upper
+        if high_redo.any():
+            out[high_redo] = _beta_lower_newton(b, a, v[high_redo])
+    # the mirror 1 - y in the upper half, y in the lower: (y * -1) + 1 and (y * 1) + -0.0
+    # are those values exactly (IEEE a - b is a + -b; y + -0.0 is y, signed zeros too)
+    ones = upper.astype(np.float64)  # 1 in the upper half, 0 in the lower
+    out *= np.subtract(1.0, ones + ones, out=term)  # times -1 or 1
+    out += np.copysign(ones, np.subtract(ones, 0.5, out=term), out=ones)  # 1 or -0.0
+    # 1 - y loses relative precision when x is small (a skewed shape): redo those
+    small = out < _MIRROR_MIN
+    small &= upper
+    if small.any():
+        out[small] = special.betaincinv(a, b, u[small])
+    return out
 
 
 @ppf.register(Choice)
