@@ -538,9 +538,13 @@ def _iman_conover_rows(cols: FloatArray, chol_target: FloatArray) -> FloatArray:
         mix = chol_target
     t = mix @ z
     out = np.empty((k, s))
+    # mix is lower triangular with a positive corner, so t[0] is a positive multiple of
+    # z[0] and sorts as ranks[0] does: a guess that _argsort checks before it trusts it
+    guess = np.empty(s, dtype=np.intp)
+    guess[ranks[0]] = np.arange(s)
     for j in range(k):
         # the value of rank i goes where t[j] has rank i
-        out[j, _argsort(t[j])] = ascending[j]
+        out[j, _argsort(t[j], guess if j == 0 else None)] = ascending[j]
     return out
 
 
@@ -556,8 +560,11 @@ _RADIX_MAX_RUNS = 64
 """Runs of equal 32-bit keys :func:`_argsort` mends one by one before it sorts afresh. [-]"""
 
 
-def _argsort(x: FloatArray) -> npt.NDArray[np.intp]:
+def _argsort(x: FloatArray, guess: npt.NDArray[np.intp] | None = None) -> npt.NDArray[np.intp]:
     """``numpy.argsort(x)`` of a 1-d float64 array, by a radix sort where that is exact.
+
+    A ``guess`` (a permutation of the indices) is returned as it is when ``x[guess]`` is
+    strictly increasing: then it is the only order that sorts ``x``.
 
     numpy's comparison sorts of float64 are slow on some x86 processors (PERF-NOTES.md);
     its stable sort of 16-bit integers is a radix sort. The values are mapped by a
@@ -567,6 +574,10 @@ def _argsort(x: FloatArray) -> npt.NDArray[np.intp]:
     gives; where values tie (or are not finite), whose order depends on the sort
     algorithm, ``numpy.argsort(x)`` itself is returned.
     """
+    if guess is not None:
+        guessed = x[guess]
+        if np.all(guessed[1:] > guessed[:-1]):
+            return guess
     lo, hi = np.min(x), np.max(x)
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         return np.argsort(x)

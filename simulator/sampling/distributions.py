@@ -145,6 +145,15 @@ def _lognormal(dist: LogNormal, u: npt.ArrayLike) -> FloatArray:
     return np.exp(out, out=out)
 
 
+def _lognormal_in_place(dist: LogNormal, u: FloatArray) -> FloatArray:
+    """:func:`_lognormal` of a float64 array ``u`` of this module's own, written over it."""
+    out: FloatArray = special.ndtri(u, out=u)
+    # in place: the same three operations as exp(mu + s z), without two temporaries
+    out *= dist.s
+    out += dist.mu
+    return np.exp(out, out=out)
+
+
 @ppf.register(Triangular)
 def _triangular(dist: Triangular, u: npt.ArrayLike) -> FloatArray:
     """Closed form, with ``c = (mode - low) / (high - low)`` the CDF at the mode.
@@ -520,7 +529,32 @@ def truncated_ppf(dist: Any, u: npt.ArrayLike, low: float, high: float) -> Float
     ndarray of float64
         Draws in ``[low, high]``, in the unit of the parameter.
     """
-    f_lo, f_hi = cdf(dist, low), cdf(dist, high)
-    q = f_lo + np.asarray(u, dtype=np.float64) * (f_hi - f_lo)
-    q = np.clip(q, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
-    return np.clip(ppf(dist, q), low, high)
+    f_lo, f_hi = _cdf_bounds(dist, low, high)
+    uu = np.asarray(u, dtype=np.float64)
+    if uu.ndim == 0:  # a scalar: the plain expressions (numpy scalars, not 0-d arrays)
+        q0 = np.clip(f_lo + uu * (f_hi - f_lo), _TINY, _BELOW_ONE)
+        return np.clip(ppf(dist, q0), low, high)
+    # f_lo + u (f_hi - f_lo), clipped into (0, 1), in one buffer
+    q = np.multiply(uu, f_hi - f_lo, out=np.empty(uu.shape))
+    q += f_lo
+    np.clip(q, _TINY, _BELOW_ONE, out=q)
+    x = _lognormal_in_place(dist, q) if isinstance(dist, LogNormal) else ppf(dist, q)
+    out: FloatArray = np.clip(x, low, high, out=x)
+    return out
+
+
+_TINY = float(np.nextafter(0.0, 1.0))
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
+def _cdf_bounds(dist: Any, low: float, high: float) -> tuple[float, float]:
+    """``(cdf(dist, low), cdf(dist, high))``, cached for hashable (frozen) specs."""
+    try:
+        return _cached_cdf_bounds(dist, low, high)
+    except TypeError:  # an unhashable spec
+        return cdf(dist, low), cdf(dist, high)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_cdf_bounds(dist: Any, low: float, high: float) -> tuple[float, float]:
+    return cdf(dist, low), cdf(dist, high)
