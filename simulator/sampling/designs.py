@@ -59,6 +59,7 @@ References
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
@@ -578,11 +579,12 @@ def _argsort(x: FloatArray, guess: npt.NDArray[np.intp] | None = None) -> npt.ND
         guessed = x[guess]
         if np.all(guessed[1:] > guessed[:-1]):
             return guess
-    lo, hi = np.min(x), np.max(x)
-    if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+    lo, hi = float(np.min(x)), float(np.max(x))
+    span = hi - lo  # a Python float: inf, not a warning, where it overflows
+    if not (math.isfinite(span) and span > 0.0):  # NaN, infinities, one value
         return np.argsort(x)
-    scale = 4294967295.0 / float(hi - lo)
-    if not np.isfinite(scale):
+    scale = 4294967295.0 / span
+    if not math.isfinite(scale):  # a subnormal span
         return np.argsort(x)
     f = np.subtract(x, lo)
     f *= scale  # in [0, 2**32 - 1] (rounding cannot reach 2**32), non-decreasing in x

@@ -21,7 +21,9 @@ References
 from __future__ import annotations
 
 import functools
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -184,6 +186,45 @@ def _beta(dist: Beta, u: npt.ArrayLike) -> FloatArray:
     return _rescale(x, dist.low, dist.high)
 
 
+_T = TypeVar("_T")
+_TABLES_KEPT = 128
+"""Beta quantile tables kept per kind (the oldest is dropped beyond). [-]"""
+
+
+def _built_once(build: Callable[[float, float], _T]) -> Callable[[float, float], _T]:
+    """Cache a table of shapes ``(a, b)``, built once even when threads ask for it at once.
+
+    ``functools.lru_cache`` lets two threads that miss the same key both build it: the
+    engine's workers start together, so every table (about 10 ms of ``betaincinv`` each)
+    would be built once per worker. Here the second waits for the first's table.
+    """
+    cache: dict[tuple[float, float], _T] = {}
+    building: dict[tuple[float, float], threading.Lock] = {}
+    guard = threading.Lock()
+
+    @functools.wraps(build)
+    def cached(a: float, b: float) -> _T:
+        key = (a, b)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        with guard:
+            lock = building.setdefault(key, threading.Lock())
+        with lock:
+            found = cache.get(key)
+            if found is not None:
+                return found
+            value = build(a, b)
+            with guard:
+                if len(cache) >= _TABLES_KEPT:
+                    cache.pop(next(iter(cache)))
+                cache[key] = value
+                building.pop(key, None)
+        return value
+
+    return cached
+
+
 _LOGU_MIN = -40.0
 """Smallest ``log u`` the beta quantile table covers; below it, exact inversion. [-]"""
 _LOGU_MAX = float(np.log(0.5))
@@ -197,7 +238,7 @@ _MIRROR_MIN = 1e-3
 """Below this, an upper-half quantile ``1 - y`` has lost over 3 digits and is redone. [-]"""
 
 
-@functools.lru_cache(maxsize=128)
+@_built_once
 def _beta_table(a: float, b: float) -> tuple[FloatArray, FloatArray, float]:
     """Knots of ``log x`` against ``log u`` for the lower half of Beta(a, b), with slopes."""
     logu = np.linspace(_LOGU_MIN, _LOGU_MAX, _KNOTS)
@@ -222,7 +263,7 @@ checked against ``betaincinv`` at three points inside each interval when the tab
 values in intervals that miss it take the Newton path. [-]"""
 
 
-@functools.lru_cache(maxsize=128)
+@_built_once
 def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
     """Quintic Hermite table of ``log x`` against ``log u`` (lower half of Beta(a, b)).
 
@@ -385,7 +426,7 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
     return out.reshape(uu.shape)
 
 
-@functools.lru_cache(maxsize=128)
+@_built_once
 def _beta_pair_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
     """The quintic tables of Beta(a, b) and Beta(b, a) side by side (read-only).
 
