@@ -211,23 +211,31 @@ def check_functions(old: types.ModuleType) -> list[str]:
 def timing(
     old: types.ModuleType, scenario: Path, blocks: int, repeats: int
 ) -> dict[str, list[float]]:
-    """Thread CPU seconds per block of draw_block + build_inputs, old and new alternately."""
+    """Thread CPU seconds per block, old and new alternately, block by block.
+
+    Keys ``old``/``new`` (draw_block + build_inputs) and ``old draw``/``new draw``
+    (draw_block alone).
+    """
     from simulator import sampling as new
 
     sc = load_scenario(scenario)
     versions = {"old": old, "new": new}
     for mod in versions.values():  # warm the per-process caches (beta tables)
         _inputs(sc, mod.draw_block(sc, 7, 0), mod.path_values)
-    spent: dict[str, list[float]] = {k: [] for k in versions}
+    spent: dict[str, list[float]] = {k: [] for v in versions for k in (v, f"{v} draw")}
     for _ in range(repeats):
-        acc = dict.fromkeys(versions, 0.0)
+        acc = dict.fromkeys(spent, 0.0)
         for b in range(1, blocks + 1):
             for name, mod in versions.items():
                 t0 = time.thread_time()
-                _inputs(sc, mod.draw_block(sc, 7, b), mod.path_values)
-                acc[name] += time.thread_time() - t0
-        for name in versions:
-            spent[name].append(acc[name] / blocks)
+                draws = mod.draw_block(sc, 7, b)
+                t1 = time.thread_time()
+                _inputs(sc, draws, mod.path_values)
+                t2 = time.thread_time()
+                acc[name] += t2 - t0
+                acc[f"{name} draw"] += t1 - t0
+        for key, seconds in acc.items():
+            spent[key].append(seconds / blocks)
     return spent
 
 
@@ -264,9 +272,13 @@ def main() -> int:
             f"{name} ({args.ref if name == 'old' else 'this tree'}): "
             f"{med[name] * 1e3:7.2f} ms/block of {BLOCK_SIZE:,}  "
             f"{med[name] * per_million:6.3f} s per 1e6 samples  "
-            f"(min {min(spent[name]) * 1e3:.2f} ms)"
+            f"(min {min(spent[name]) * 1e3:.2f} ms); draw_block alone "
+            f"{med[name + ' draw'] * 1e3:.2f} ms/block"
         )
-    print(f"old / new: {med['old'] / med['new']:.2f}x")
+    print(
+        f"old / new: {med['old'] / med['new']:.2f}x "
+        f"(draw_block alone {med['old draw'] / med['new draw']:.2f}x)"
+    )
     return 0
 
 

@@ -427,11 +427,13 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
 
 
 @_built_once
-def _beta_pair_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
+def _beta_pair_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float, bool]:
     """The quintic tables of Beta(a, b) and Beta(b, a) side by side (read-only).
 
     Interval ``i`` of the lower half of Beta(a, b) is column ``i``, interval ``i`` of
-    Beta(b, a) (the upper half of Beta(a, b), by the mirror) column ``K - 1 + i``.
+    Beta(b, a) (the upper half of Beta(a, b), by the mirror) column ``K - 1 + i``. The
+    last item says whether every interval of both met :data:`_QUINTIC_TOL` (then the
+    flags need not be looked up).
     """
     coef_ab, ok_ab, h = _beta_quintic_table(a, b)
     coef_ba, ok_ba, h_ba = _beta_quintic_table(b, a)
@@ -440,7 +442,7 @@ def _beta_pair_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.boo
     ok = np.concatenate([ok_ab, ok_ba])
     coef.flags.writeable = False
     ok.flags.writeable = False
-    return coef, ok, h
+    return coef, ok, h, bool(ok.all())
 
 
 def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
@@ -458,7 +460,7 @@ def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
     v = np.subtract(1.0, u)
     np.minimum(v, u, out=v)
     logu = np.log(v)
-    coef, ok, h = _beta_pair_table(a, b)
+    coef, ok, h, all_ok = _beta_pair_table(a, b)
     half = _QUINTIC_KNOTS - 1
     pos = np.clip(logu, _LOGU_MIN, _LOGU_MAX)
     pos -= _LOGU_MIN
@@ -476,8 +478,9 @@ def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
         out += np.take(coef[k], i, out=term)
     with np.errstate(over="ignore", under="ignore"):
         np.exp(out, out=out)
-    redo = ~np.take(ok, i)
-    redo |= logu < _LOGU_MIN
+    redo = logu < _LOGU_MIN
+    if not all_ok:
+        redo |= ~np.take(ok, i)
     if redo.any():
         low_redo = redo & ~upper
         if low_redo.any():
