@@ -263,6 +263,11 @@ checked against ``betaincinv`` at three points inside each interval when the tab
 values in intervals that miss it take the Newton path. [-]"""
 
 
+_KNOT_LOGU = np.linspace(_LOGU_MIN, _LOGU_MAX, _QUINTIC_KNOTS)
+_KNOT_LOGU.flags.writeable = False
+_QUINTIC_H = float(_KNOT_LOGU[1] - _KNOT_LOGU[0])
+
+
 @_built_once
 def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
     """Quintic Hermite table of ``log x`` against ``log u`` (lower half of Beta(a, b)).
@@ -270,10 +275,24 @@ def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.
     Built from the values ``t`` and exact first and second derivatives ``d t / d log u``
     at the knots; returns each interval's polynomial in power form (shape ``(6, K - 1)``,
     constant term first, in the fraction ``s`` of the interval), whether the interval meets
-    :data:`_QUINTIC_TOL`, and the knot spacing.
+    :data:`_QUINTIC_TOL`, and the knot spacing. Every interval's entries are
+    :func:`_quintic_intervals`'s (which :class:`_PairTable` fills on demand).
     """
-    logu = np.linspace(_LOGU_MIN, _LOGU_MAX, _QUINTIC_KNOTS)
-    h = float(logu[1] - logu[0])
+    coef, ok = _quintic_intervals(a, b, 0, _QUINTIC_KNOTS - 1)
+    return coef, ok, _QUINTIC_H
+
+
+def _quintic_intervals(
+    a: float, b: float, lo: int, hi: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Power-form coefficients and accuracy flags of intervals ``lo .. hi - 1`` of the table.
+
+    Every entry is a function of its interval alone (elementwise operations on the knots
+    ``lo .. hi`` and on the interval's three check points), so a part of the table is the
+    same part of the whole table, bit for bit.
+    """
+    logu = _KNOT_LOGU[lo : hi + 1]
+    h = _QUINTIC_H
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         x = np.asarray(special.betaincinv(a, b, np.exp(logu)), dtype=np.float64)
         t = np.log(x)
@@ -283,7 +302,7 @@ def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.
         checks = np.array([0.25, 0.5, 0.75])
         at = logu[:-1, np.newaxis] + h * checks[np.newaxis, :]
         exact = np.log(np.asarray(special.betaincinv(a, b, np.exp(at)), dtype=np.float64))
-        index = np.broadcast_to(np.arange(_QUINTIC_KNOTS - 1)[:, np.newaxis], at.shape)
+        index = np.broadcast_to(np.arange(hi - lo)[:, np.newaxis], at.shape)
         frac = np.broadcast_to(checks[np.newaxis, :], at.shape)
         guess = _quintic(t, d1, d2, h, index, frac)
         error = np.abs(guess - exact)
@@ -304,7 +323,7 @@ def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.
             ]
         )
     coef[:, ~ok] = 0.0
-    return coef, ok, h
+    return coef, ok
 
 
 def _quintic(
@@ -426,23 +445,52 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
     return out.reshape(uu.shape)
 
 
-@_built_once
-def _beta_pair_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float, bool]:
-    """The quintic tables of Beta(a, b) and Beta(b, a) side by side (read-only).
+_FILL_STEP = 256
+"""Intervals a :class:`_PairTable` fills at least at a time, below what it holds. [-]"""
+
+
+class _PairTable:
+    """The quintic tables of Beta(a, b) and Beta(b, a) side by side, filled on demand.
 
     Interval ``i`` of the lower half of Beta(a, b) is column ``i``, interval ``i`` of
-    Beta(b, a) (the upper half of Beta(a, b), by the mirror) column ``K - 1 + i``. The
-    last item says whether every interval of both met :data:`_QUINTIC_TOL` (then the
-    flags need not be looked up).
+    Beta(b, a) (the upper half of Beta(a, b), by the mirror) column ``K - 1 + i``. Each
+    table costs about 8,000 ``betaincinv`` calls in full (most of a small run's sampling
+    time), but a block of ``s`` samples reaches down only to ``log u`` of about
+    ``-log(2 s)``: the intervals from the lowest one asked for (:meth:`fill`) to the top
+    are computed, by :func:`_quintic_intervals`, so every filled entry is the full table's.
     """
-    coef_ab, ok_ab, h = _beta_quintic_table(a, b)
-    coef_ba, ok_ba, h_ba = _beta_quintic_table(b, a)
-    assert h == h_ba  # the knots depend on neither shape
-    coef = np.ascontiguousarray(np.concatenate([coef_ab, coef_ba], axis=1))
-    ok = np.concatenate([ok_ab, ok_ba])
-    coef.flags.writeable = False
-    ok.flags.writeable = False
-    return coef, ok, h, bool(ok.all())
+
+    def __init__(self, a: float, b: float) -> None:
+        self.shapes = ((a, b), (b, a))
+        n = _QUINTIC_KNOTS - 1
+        self.coef = np.zeros((6, 2 * n))
+        self.ok = np.zeros(2 * n, dtype=np.bool_)
+        self.lowest = n  # intervals lowest .. n - 1 of each half are filled
+        self.all_ok = True  # every filled interval met the tolerance
+        self._lock = threading.Lock()
+
+    def fill(self, lowest: int) -> None:
+        """Fill intervals ``lowest ..`` of both halves (``lowest`` clipped to ``>= 0``)."""
+        if lowest >= self.lowest:
+            return
+        with self._lock:
+            top = self.lowest
+            if lowest >= top:
+                return
+            lo = max(0, min(lowest, top - _FILL_STEP))
+            n = _QUINTIC_KNOTS - 1
+            for half, (p, q) in enumerate(self.shapes):
+                coef, ok = _quintic_intervals(p, q, lo, top)
+                self.coef[:, half * n + lo : half * n + top] = coef
+                self.ok[half * n + lo : half * n + top] = ok
+                self.all_ok = self.all_ok and bool(ok.all())
+            self.lowest = lo  # last: a reader that sees it finds the entries written
+
+
+@_built_once
+def _beta_pair_table(a: float, b: float) -> _PairTable:
+    """The cached :class:`_PairTable` of shapes ``(a, b)``."""
+    return _PairTable(a, b)
 
 
 def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
@@ -460,14 +508,17 @@ def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
     v = np.subtract(1.0, u)
     np.minimum(v, u, out=v)
     logu = np.log(v)
-    coef, ok, h, all_ok = _beta_pair_table(a, b)
+    table = _beta_pair_table(a, b)
     half = _QUINTIC_KNOTS - 1
     pos = np.clip(logu, _LOGU_MIN, _LOGU_MAX)
     pos -= _LOGU_MIN
-    pos /= h
+    pos /= _QUINTIC_H
     i = pos.astype(np.intp)
     np.minimum(i, _QUINTIC_KNOTS - 2, out=i)
     s = np.subtract(pos, i, out=pos)
+    if i.size:
+        table.fill(int(i.min()))  # the intervals this call reads, in both halves
+    coef, ok, all_ok = table.coef, table.ok, table.all_ok
     flip = upper.astype(np.intp)
     flip *= half
     i += flip  # the upper half reads Beta(b, a)'s intervals

@@ -208,3 +208,29 @@ def test_truncated_ppf_is_its_expression(spec: LogNormal | Normal) -> None:
     scalar = truncated_ppf(spec, np.float64(0.3), low, high)
     assert np.ndim(scalar) == 0
     assert low <= float(scalar) <= high
+
+
+@pytest.mark.parametrize(("a", "b"), [(3.0, 3.0), (3.6666, 2.3333), (1.0001, 30.0)])
+def test_pair_table_filled_on_demand_is_the_whole_table(a: float, b: float) -> None:
+    # filled in pieces, lowest interval first asked for 1900, then lower, down to 0
+    table = distributions._PairTable(a, b)
+    assert table.lowest == distributions._QUINTIC_KNOTS - 1  # nothing built yet
+    for lowest in (1900, 1899, 1500, 700, 3, 0):
+        table.fill(lowest)
+        assert table.lowest <= lowest
+    lower, upper = distributions._beta_quintic_table(a, b), distributions._beta_quintic_table(b, a)
+    assert same_bits(table.coef, np.concatenate([lower[0], upper[0]], axis=1))
+    assert same_bits(table.ok, np.concatenate([lower[1], upper[1]]))
+    assert table.all_ok == bool(lower[1].all() and upper[1].all())
+
+
+def test_a_block_fills_only_the_intervals_it_reaches() -> None:
+    u = block_uniforms("lhs", 1, ["p"], 0, 16_384)["p"]
+    a, b = 2.7182, 1.6180  # a shape no other test uses: its table starts empty
+    beta_quantile(a, b, u)
+    table = distributions._beta_pair_table(a, b)
+    # the smallest of min(u, 1 - u) is about 1 / (2 * 16384): log u about -10.4
+    lowest_logu = np.log(np.minimum(u, 1 - u)).min()
+    reached = int((lowest_logu - distributions._LOGU_MIN) / distributions._QUINTIC_H)
+    assert table.lowest <= reached < table.lowest + distributions._FILL_STEP
+    assert table.lowest > 1000  # about a quarter of the table, not all of it
