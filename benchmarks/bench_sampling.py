@@ -5,6 +5,7 @@ Run on demand::
     python benchmarks/bench_sampling.py                 # against main, deepseek.yaml
     python benchmarks/bench_sampling.py --ref 4e03a13 --blocks 8 --repeats 7
     python benchmarks/bench_sampling.py --check-only    # bit-for-bit comparison only
+    python benchmarks/bench_sampling.py --no-check --engine 1000000   # and inside the engine
 
 The sampling package (``simulator/sampling/*.py``) of ``--ref`` is read with ``git show``
 into a temporary package, so both versions run in one process on the same machine state.
@@ -16,7 +17,13 @@ does not count; the figures are medians over repeats of the mean per block.
 
 Before timing, the script checks that both versions draw the same numbers, bit for bit,
 for every shipped scenario and every design (``random``, ``lhs``, ``sobol``), full and
-partial blocks, and the paths of ``build_inputs``; it stops with exit status 1 if not.
+partial blocks, and the paths of ``build_inputs``, and that every kind's inverse CDF, the
+truncated inverse CDF, the beta quantile and the copula agree on inputs the scenarios
+never draw (ties, tails, tiny blocks); it stops with exit status 1 if not.
+
+``--engine N`` also times the stage where the harness does, inside ``simulate_summary``
+(2 worker threads), old and new alternately; run it with ``--no-check`` so that each
+version's first run pays for its one-time tables, as a fresh process does.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import types
 from collections.abc import Callable, Mapping
@@ -239,6 +247,50 @@ def timing(
     return spent
 
 
+def engine_timing(
+    old: types.ModuleType, scenario: Path, samples: int, workers: int, rounds: int
+) -> dict[str, list[float]]:
+    """Thread CPU seconds of the sampling stage inside ``simulate_summary``, per run.
+
+    The engine's ``draw_block`` and ``build_inputs`` are wrapped to add up their thread
+    CPU time over the worker threads; old (its ``draw_block`` and ``path_values`` swapped
+    into the engine) and new alternate, ``rounds`` times. Each version's first run
+    includes its one-time work (the beta quantile tables), as a fresh process would.
+    """
+    from simulator import sampling as new
+
+    sc = load_scenario(scenario)
+    lock = threading.Lock()
+    spent: dict[str, list[float]] = {"old": [], "new": []}
+    total = [0.0]
+
+    def timed(f: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.thread_time()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                with lock:
+                    total[0] += time.thread_time() - t0
+
+        return wrapper
+
+    saved = {k: getattr(engine, k) for k in ("draw_block", "build_inputs", "path_values")}
+    try:
+        setattr(engine, "build_inputs", timed(saved["build_inputs"]))  # noqa: B010
+        for _ in range(rounds):
+            for name, mod in (("old", old), ("new", new)):
+                setattr(engine, "draw_block", timed(mod.draw_block))  # noqa: B010
+                setattr(engine, "path_values", mod.path_values)  # noqa: B010
+                total[0] = 0.0
+                engine.simulate_summary(sc, samples, rng=1, workers=workers)
+                spent[name].append(total[0])
+    finally:
+        for k, f in saved.items():
+            setattr(engine, k, f)
+    return spent
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ref", default="main", help="git ref of the old version")
@@ -246,6 +298,14 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--check-only", action="store_true")
+    parser.add_argument(
+        "--engine",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the stage inside simulate_summary of N samples (2 workers)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="engine runs per version")
     parser.add_argument("--no-check", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,6 +320,12 @@ def main() -> int:
             print(f"draws and paths identical to {args.ref}, bit for bit")
         if args.check_only:
             return 0
+        # the engine runs first: with --no-check, each version's first run builds its tables
+        runs = (
+            engine_timing(old, Path(args.scenario), args.engine, 2, args.rounds)
+            if args.engine
+            else {}
+        )
         spent = timing(old, Path(args.scenario), args.blocks, args.repeats)
     med = {k: statistics.median(v) for k, v in spent.items()}
     per_million = 1e6 / BLOCK_SIZE
@@ -279,6 +345,19 @@ def main() -> int:
         f"old / new: {med['old'] / med['new']:.2f}x "
         f"(draw_block alone {med['old draw'] / med['new draw']:.2f}x)"
     )
+    if runs:
+        print(
+            f"# inside simulate_summary, {args.engine:,} samples, 2 workers: thread CPU "
+            "seconds of draw_block + build_inputs summed over the workers, per run "
+            "(each version's first run includes its one-time tables)"
+        )
+        scale = 1e6 / args.engine
+        for name in ("old", "new"):
+            shown = ", ".join(f"{t:.3f}" for t in runs[name])
+            per = ", ".join(f"{t * scale:.2f}" for t in runs[name])
+            print(f"{name}: {shown} s; per 1e6 samples: {per} s")
+        ratios = ", ".join(f"{a / b:.2f}x" for a, b in zip(runs["old"], runs["new"], strict=True))
+        print(f"old / new per round: {ratios}")
     return 0
 
 
