@@ -407,7 +407,9 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
     fiftieth of its cost for the PERT shapes of the shipped scenarios: the lower half
     (``u <= 0.5``) is read from a cached quintic Hermite table of ``log x`` against
     ``log u`` (2048 knots, exact first and second derivatives), whose every interval was
-    checked against ``betaincinv`` at three inner points to 1e-13 in ``log x`` when built.
+    checked against ``betaincinv`` at three inner points to 1e-13 in ``log x`` when built
+    (each table is built from the top down to the lowest ``log u`` asked for so far, and
+    the upper half reads Beta(b, a)'s table in the same pass).
     Values in intervals that missed that check start from a cached cubic Hermite table of
     ``log x`` against ``log u`` (1024 knots on ``log u`` in ``[-40, log 0.5]``, exact slopes
     ``u / (x pdf(x))``) and takes one Newton step on ``log I_x(a, b) = log u`` with
