@@ -211,8 +211,11 @@ def count(scenario_path: str) -> tuple[dict[str, dict[str, float]], int, int]:
     names = sampling.uncertain_names(sc)
     raw = sampling.block_uniforms(sc.sampling.method, 7, names, 0, block)
     # Warm the per-scenario caches (beta quantile tables, built once per process with
-    # scipy's betaincinv) so that the count is what every later block does.
-    engine.build_inputs(sc, sampling.draw_block(sc, 7, 1))
+    # scipy's betaincinv) so that the count is what every later block does. The tables
+    # are filled down to the lowest probability a block reaches, so warm with the
+    # counted block itself too.
+    for b in (1, 0):
+        engine.build_inputs(sc, sampling.draw_block(sc, 7, b))
     proxy = _CountingNumpy()
     patched = [sampling, designs, distributions, paths, engine]
     saved = [m.np for m in patched]

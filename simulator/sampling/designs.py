@@ -58,6 +58,8 @@ References
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
@@ -156,9 +158,17 @@ def uniforms_from(g: np.random.Generator, size: int) -> FloatArray:
     numpy.ndarray of float64
         Shape ``(size,)``, values in ``[2**-53, 1 - 2**-53]``. [-]
     """
-    k = g.integers(0, 2**_BITS, size=size, dtype=np.int64)
-    out = (k + 0.5) * _SCALE
-    return out.astype(np.float64, copy=False)
+    out: FloatArray = np.empty(size)
+    return _uniforms_into(g, out)
+
+
+def _uniforms_into(g: np.random.Generator, out: FloatArray) -> FloatArray:
+    """:func:`uniforms_from` written into ``out`` (a contiguous float64 array), in place."""
+    k = g.integers(0, 2**_BITS, size=out.shape[0], dtype=np.int64)
+    out[...] = k  # exact: k < 2**52 (a plain cast is faster than add's casting loop)
+    out += 0.5
+    out *= _SCALE
+    return out
 
 
 def _random(seed: int, name: str, block: int, size: int) -> FloatArray:
@@ -174,9 +184,12 @@ def _lhs(seed: int, name: str, block: int, size: int) -> FloatArray:
     """
     g = stream(seed, name, block)
     strata = g.permutation(size)
-    jitter = uniforms_from(g, size)
-    points: FloatArray = (strata + jitter) / size
-    return open_unit(points)
+    # (strata + jitter) / size, clipped, in one buffer: the same operations elementwise
+    points = _uniforms_into(g, np.empty(size))
+    points += strata
+    points /= size
+    out: FloatArray = np.clip(points, _LOW, _HIGH, out=points)
+    return out
 
 
 _PER_NAME: dict[str, Callable[[int, str, int, int], FloatArray]] = {
@@ -432,12 +445,16 @@ def correlate(
         raise ValueError(msg) from err
     step = max(1, replicates)
     for group in _components(names, correlations):
-        u = np.stack([np.asarray(uniforms[names[i]], dtype=np.float64) for i in group], axis=1)
+        # (k, s): one contiguous row per parameter of the group
+        cols = np.stack([np.asarray(uniforms[names[i]], dtype=np.float64) for i in group])
         p: FloatArray = np.linalg.cholesky(target[np.ix_(group, group)]).astype(np.float64)
-        for r in range(step):
-            u[r::step] = _iman_conover(u[r::step], p)
+        if step == 1:
+            cols = _iman_conover_rows(cols, p)
+        else:
+            for r in range(step):
+                cols[:, r::step] = _iman_conover_rows(np.ascontiguousarray(cols[:, r::step]), p)
         for j, i in enumerate(group):
-            out[names[i]] = np.ascontiguousarray(u[:, j])
+            out[names[i]] = cols[j]
     return out
 
 
@@ -499,33 +516,100 @@ def _target(
 
 def _iman_conover(u: FloatArray, chol_target: FloatArray) -> FloatArray:
     """Reorder each column of ``u`` (shape ``(s, k)``) by Iman-Conover; values are kept."""
-    s, k = u.shape
+    return _iman_conover_rows(np.ascontiguousarray(u.T), chol_target).T
+
+
+def _iman_conover_rows(cols: FloatArray, chol_target: FloatArray) -> FloatArray:
+    """Reorder each row of ``cols`` (shape ``(k, s)``, C-contiguous) by Iman-Conover.
+
+    Returns a new ``(k, s)`` array (``cols`` itself when ``s < 2``); values are kept.
+    """
+    k, s = cols.shape
     if s < 2:
-        return u
-    cols = np.ascontiguousarray(u.T)  # (k, s): one contiguous row per parameter
+        return cols
     ranks = np.empty((k, s), dtype=np.intp)
     ascending = np.empty((k, s))
-    every = np.arange(s)
     for j in range(k):
         ranks[j] = _ranks(cols[j])
         ascending[j, ranks[j]] = cols[j]
-    scores = special.ndtri(np.arange(1, s + 1) / (s + 1.0))
-    z = scores[ranks]  # (k, s): each row a permutation of the scores
+    z = np.take(_scores(s), ranks)  # (k, s): each row a permutation of the scores
     try:
         q = np.linalg.cholesky(np.corrcoef(z))
         mix = chol_target @ np.linalg.inv(q)  # T^T = P Q^-1 S^T: correlation exactly P P^T
     except np.linalg.LinAlgError:  # too few samples for the scores' correlation (s <= k)
         mix = chol_target
     t = mix @ z
-    out = np.empty((s, k))
+    out = np.empty((k, s))
+    # mix is lower triangular with a positive corner, so t[0] is a positive multiple of
+    # z[0] and sorts as ranks[0] does: a guess that _argsort checks before it trusts it
+    guess = np.empty(s, dtype=np.intp)
+    guess[ranks[0]] = np.arange(s)
     for j in range(k):
-        # quicksort: only the order of tied values could differ between numpy builds,
-        # and continuous scores (and uniforms on a 2**-52 grid) do not tie in practice
-        order = np.argsort(t[j])
-        placed = np.empty(s)
-        placed[order] = ascending[j, every]
-        out[:, j] = placed
+        # the value of rank i goes where t[j] has rank i
+        out[j, _argsort(t[j], guess if j == 0 else None)] = ascending[j]
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _scores(s: int) -> FloatArray:
+    """Van der Waerden scores ``ndtri(i / (s + 1))``, ``i = 1..s`` (cached, read-only)."""
+    scores: FloatArray = special.ndtri(np.arange(1, s + 1) / (s + 1.0))
+    scores.flags.writeable = False
+    return scores
+
+
+_RADIX_MAX_RUNS = 64
+"""Runs of equal 32-bit keys :func:`_argsort` mends one by one before it sorts afresh. [-]"""
+
+
+def _argsort(x: FloatArray, guess: npt.NDArray[np.intp] | None = None) -> npt.NDArray[np.intp]:
+    """``numpy.argsort(x)`` of a 1-d float64 array, by a radix sort where that is exact.
+
+    A ``guess`` (a permutation of the indices) is returned as it is when ``x[guess]`` is
+    strictly increasing: then it is the only order that sorts ``x``.
+
+    numpy's comparison sorts of float64 are slow on some x86 processors (PERF-NOTES.md);
+    its stable sort of 16-bit integers is a radix sort. The values are mapped by a
+    non-decreasing affine map onto 32-bit keys, sorted by two stable 16-bit passes (low
+    half, then high half), and the few runs of equal keys are put in order by their
+    values. For distinct values the order is unique, so it is the one ``numpy.argsort``
+    gives; where values tie (or are not finite), whose order depends on the sort
+    algorithm, ``numpy.argsort(x)`` itself is returned.
+    """
+    if guess is not None:
+        guessed = x[guess]
+        if np.all(guessed[1:] > guessed[:-1]):
+            return guess
+    lo, hi = float(np.min(x)), float(np.max(x))
+    span = hi - lo  # a Python float: inf, not a warning, where it overflows
+    if not (math.isfinite(span) and span > 0.0):  # NaN, infinities, one value
+        return np.argsort(x)
+    scale = 4294967295.0 / span
+    if not math.isfinite(scale):  # a subnormal span
+        return np.argsort(x)
+    f = np.subtract(x, lo)
+    f *= scale  # in [0, 2**32 - 1] (rounding cannot reach 2**32), non-decreasing in x
+    key = f.astype(np.uint32)
+    first = np.argsort(key.astype(np.uint16), kind="stable")  # low 16 bits (modular cast)
+    high = np.right_shift(key, 16).astype(np.uint16)
+    order: npt.NDArray[np.intp] = np.take(first, np.argsort(high[first], kind="stable"))
+    sorted_keys = key[order]
+    same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+    if same.size == 0:
+        return order
+    starts = same[np.r_[True, same[1:] != same[:-1] + 1]]
+    ends = same[np.r_[same[1:] != same[:-1] + 1, True]] + 2
+    if starts.size > _RADIX_MAX_RUNS:
+        return np.argsort(x)
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        run = order[a:b]
+        values = x[run]
+        within = np.argsort(values)
+        ordered = values[within]
+        if np.any(ordered[1:] == ordered[:-1]):  # a tie: numpy's own order, whatever it is
+            return np.argsort(x)
+        order[a:b] = run[within]
+    return order
 
 
 def _ranks(x: FloatArray) -> npt.NDArray[np.intp]:
@@ -539,7 +623,7 @@ def _ranks(x: FloatArray) -> npt.NDArray[np.intp]:
     if np.bincount(cells, minlength=s).max() == 1:
         return cells
     ranks = np.empty(s, dtype=np.intp)
-    ranks[np.argsort(x)] = np.arange(s)
+    ranks[_argsort(x)] = np.arange(s)
     return ranks
 
 

@@ -21,7 +21,9 @@ References
 from __future__ import annotations
 
 import functools
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -87,6 +89,13 @@ def _within(x: FloatArray, low: float, high: float) -> FloatArray:
     return out
 
 
+def _rescale(x: FloatArray, low: float, high: float) -> FloatArray:
+    """``low + (high - low) x`` clipped into ``[low, high]``, in place in ``x``."""
+    x *= high - low
+    x += low
+    return _within(x, low, high)
+
+
 @ppf.register(Fixed)
 def _fixed(dist: Fixed, u: npt.ArrayLike) -> FloatArray:
     """Every quantile is ``value``."""
@@ -138,6 +147,15 @@ def _lognormal(dist: LogNormal, u: npt.ArrayLike) -> FloatArray:
     return np.exp(out, out=out)
 
 
+def _lognormal_in_place(dist: LogNormal, u: FloatArray) -> FloatArray:
+    """:func:`_lognormal` of a float64 array ``u`` of this module's own, written over it."""
+    out: FloatArray = special.ndtri(u, out=u)
+    # in place: the same three operations as exp(mu + s z), without two temporaries
+    out *= dist.s
+    out += dist.mu
+    return np.exp(out, out=out)
+
+
 @ppf.register(Triangular)
 def _triangular(dist: Triangular, u: npt.ArrayLike) -> FloatArray:
     """Closed form, with ``c = (mode - low) / (high - low)`` the CDF at the mode.
@@ -158,14 +176,53 @@ def _triangular(dist: Triangular, u: npt.ArrayLike) -> FloatArray:
 def _pert(dist: Pert, u: npt.ArrayLike) -> FloatArray:
     """Beta(``alpha``, ``beta``) quantile (:func:`beta_quantile`) rescaled to ``[low, high]``."""
     x = beta_quantile(dist.alpha, dist.beta, _u(u))
-    return _within(dist.low + (dist.high - dist.low) * x, dist.low, dist.high)
+    return _rescale(x, dist.low, dist.high)
 
 
 @ppf.register(Beta)
 def _beta(dist: Beta, u: npt.ArrayLike) -> FloatArray:
     """Beta(``alpha``, ``beta``) quantile (:func:`beta_quantile`) rescaled to ``[low, high]``."""
     x = beta_quantile(dist.alpha, dist.beta, _u(u))
-    return _within(dist.low + (dist.high - dist.low) * x, dist.low, dist.high)
+    return _rescale(x, dist.low, dist.high)
+
+
+_T = TypeVar("_T")
+_TABLES_KEPT = 128
+"""Beta quantile tables kept per kind (the oldest is dropped beyond). [-]"""
+
+
+def _built_once(build: Callable[[float, float], _T]) -> Callable[[float, float], _T]:
+    """Cache a table of shapes ``(a, b)``, built once even when threads ask for it at once.
+
+    ``functools.lru_cache`` lets two threads that miss the same key both build it: the
+    engine's workers start together, so every table (about 10 ms of ``betaincinv`` each)
+    would be built once per worker. Here the second waits for the first's table.
+    """
+    cache: dict[tuple[float, float], _T] = {}
+    building: dict[tuple[float, float], threading.Lock] = {}
+    guard = threading.Lock()
+
+    @functools.wraps(build)
+    def cached(a: float, b: float) -> _T:
+        key = (a, b)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        with guard:
+            lock = building.setdefault(key, threading.Lock())
+        with lock:
+            found = cache.get(key)
+            if found is not None:
+                return found
+            value = build(a, b)
+            with guard:
+                if len(cache) >= _TABLES_KEPT:
+                    cache.pop(next(iter(cache)))
+                cache[key] = value
+                building.pop(key, None)
+        return value
+
+    return cached
 
 
 _LOGU_MIN = -40.0
@@ -181,7 +238,7 @@ _MIRROR_MIN = 1e-3
 """Below this, an upper-half quantile ``1 - y`` has lost over 3 digits and is redone. [-]"""
 
 
-@functools.lru_cache(maxsize=128)
+@_built_once
 def _beta_table(a: float, b: float) -> tuple[FloatArray, FloatArray, float]:
     """Knots of ``log x`` against ``log u`` for the lower half of Beta(a, b), with slopes."""
     logu = np.linspace(_LOGU_MIN, _LOGU_MAX, _KNOTS)
@@ -206,17 +263,36 @@ checked against ``betaincinv`` at three points inside each interval when the tab
 values in intervals that miss it take the Newton path. [-]"""
 
 
-@functools.lru_cache(maxsize=128)
+_KNOT_LOGU = np.linspace(_LOGU_MIN, _LOGU_MAX, _QUINTIC_KNOTS)
+_KNOT_LOGU.flags.writeable = False
+_QUINTIC_H = float(_KNOT_LOGU[1] - _KNOT_LOGU[0])
+
+
+@_built_once
 def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.bool_], float]:
     """Quintic Hermite table of ``log x`` against ``log u`` (lower half of Beta(a, b)).
 
     Built from the values ``t`` and exact first and second derivatives ``d t / d log u``
     at the knots; returns each interval's polynomial in power form (shape ``(6, K - 1)``,
     constant term first, in the fraction ``s`` of the interval), whether the interval meets
-    :data:`_QUINTIC_TOL`, and the knot spacing.
+    :data:`_QUINTIC_TOL`, and the knot spacing. Every interval's entries are
+    :func:`_quintic_intervals`'s (which :class:`_PairTable` fills on demand).
     """
-    logu = np.linspace(_LOGU_MIN, _LOGU_MAX, _QUINTIC_KNOTS)
-    h = float(logu[1] - logu[0])
+    coef, ok = _quintic_intervals(a, b, 0, _QUINTIC_KNOTS - 1)
+    return coef, ok, _QUINTIC_H
+
+
+def _quintic_intervals(
+    a: float, b: float, lo: int, hi: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Power-form coefficients and accuracy flags of intervals ``lo .. hi - 1`` of the table.
+
+    Every entry is a function of its interval alone (elementwise operations on the knots
+    ``lo .. hi`` and on the interval's three check points), so a part of the table is the
+    same part of the whole table, bit for bit.
+    """
+    logu = _KNOT_LOGU[lo : hi + 1]
+    h = _QUINTIC_H
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         x = np.asarray(special.betaincinv(a, b, np.exp(logu)), dtype=np.float64)
         t = np.log(x)
@@ -226,7 +302,7 @@ def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.
         checks = np.array([0.25, 0.5, 0.75])
         at = logu[:-1, np.newaxis] + h * checks[np.newaxis, :]
         exact = np.log(np.asarray(special.betaincinv(a, b, np.exp(at)), dtype=np.float64))
-        index = np.broadcast_to(np.arange(_QUINTIC_KNOTS - 1)[:, np.newaxis], at.shape)
+        index = np.broadcast_to(np.arange(hi - lo)[:, np.newaxis], at.shape)
         frac = np.broadcast_to(checks[np.newaxis, :], at.shape)
         guess = _quintic(t, d1, d2, h, index, frac)
         error = np.abs(guess - exact)
@@ -247,7 +323,7 @@ def _beta_quintic_table(a: float, b: float) -> tuple[FloatArray, npt.NDArray[np.
             ]
         )
     coef[:, ~ok] = 0.0
-    return coef, ok, h
+    return coef, ok
 
 
 def _quintic(
@@ -331,7 +407,9 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
     fiftieth of its cost for the PERT shapes of the shipped scenarios: the lower half
     (``u <= 0.5``) is read from a cached quintic Hermite table of ``log x`` against
     ``log u`` (2048 knots, exact first and second derivatives), whose every interval was
-    checked against ``betaincinv`` at three inner points to 1e-13 in ``log x`` when built.
+    checked against ``betaincinv`` at three inner points to 1e-13 in ``log x`` when built
+    (each table is built from the top down to the lowest ``log u`` asked for so far, and
+    the upper half reads Beta(b, a)'s table in the same pass).
     Values in intervals that missed that check start from a cached cubic Hermite table of
     ``log x`` against ``log u`` (1024 knots on ``log u`` in ``[-40, log 0.5]``, exact slopes
     ``u / (x pdf(x))``) and takes one Newton step on ``log I_x(a, b) = log u`` with
@@ -354,6 +432,8 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
     """
     uu = _u(u)
     flat = uu.reshape(-1)
+    if a >= 1.0 and b >= 1.0:
+        return _beta_both_halves(a, b, flat).reshape(uu.shape)
     out = np.empty_like(flat)
     lower = flat <= 0.5
     out[lower] = _beta_lower(a, b, flat[lower])
@@ -365,6 +445,113 @@ def beta_quantile(a: float, b: float, u: npt.ArrayLike) -> FloatArray:
         x[small] = special.betaincinv(a, b, flat[upper][small])
     out[upper] = x
     return out.reshape(uu.shape)
+
+
+_FILL_STEP = 256
+"""Intervals a :class:`_PairTable` fills at least at a time, below what it holds. [-]"""
+
+
+class _PairTable:
+    """The quintic tables of Beta(a, b) and Beta(b, a) side by side, filled on demand.
+
+    Interval ``i`` of the lower half of Beta(a, b) is column ``i``, interval ``i`` of
+    Beta(b, a) (the upper half of Beta(a, b), by the mirror) column ``K - 1 + i``. Each
+    table costs about 8,000 ``betaincinv`` calls in full (most of a small run's sampling
+    time), but a block of ``s`` samples reaches down only to ``log u`` of about
+    ``-log(2 s)``: the intervals from the lowest one asked for (:meth:`fill`) to the top
+    are computed, by :func:`_quintic_intervals`, so every filled entry is the full table's.
+    """
+
+    def __init__(self, a: float, b: float) -> None:
+        self.shapes = ((a, b), (b, a))
+        n = _QUINTIC_KNOTS - 1
+        self.coef = np.zeros((6, 2 * n))
+        self.ok = np.zeros(2 * n, dtype=np.bool_)
+        self.lowest = n  # intervals lowest .. n - 1 of each half are filled
+        self.all_ok = True  # every filled interval met the tolerance
+        self._lock = threading.Lock()
+
+    def fill(self, lowest: int) -> None:
+        """Fill intervals ``lowest ..`` of both halves (``lowest`` clipped to ``>= 0``)."""
+        if lowest >= self.lowest:
+            return
+        with self._lock:
+            top = self.lowest
+            if lowest >= top:
+                return
+            lo = max(0, min(lowest, top - _FILL_STEP))
+            n = _QUINTIC_KNOTS - 1
+            for half, (p, q) in enumerate(self.shapes):
+                coef, ok = _quintic_intervals(p, q, lo, top)
+                self.coef[:, half * n + lo : half * n + top] = coef
+                self.ok[half * n + lo : half * n + top] = ok
+                self.all_ok = self.all_ok and bool(ok.all())
+            self.lowest = lo  # last: a reader that sees it finds the entries written
+
+
+@_built_once
+def _beta_pair_table(a: float, b: float) -> _PairTable:
+    """The cached :class:`_PairTable` of shapes ``(a, b)``."""
+    return _PairTable(a, b)
+
+
+def _beta_both_halves(a: float, b: float, u: FloatArray) -> FloatArray:
+    """:func:`beta_quantile` of a 1-d ``u`` for shapes ``a, b >= 1``, both halves at once.
+
+    Elementwise the very operations of the two calls of :func:`_beta_lower` (on ``u`` in
+    the lower half, on ``1 - u`` in the upper half with the shapes swapped) and of the
+    mirror, on the whole array: the upper half's table is read from the same lookup, so
+    no value is gathered into a half and scattered back. The values are bit for bit those
+    of the two-call form.
+    """
+    upper = ~(u <= 0.5)  # as the two-call form splits (a NaN goes to the upper half)
+    # u in the lower half, 1 - u in the upper: min(u, 1 - u) is exactly that (and NaN
+    # for a NaN); masked ufuncs (where=) are several times slower than two passes
+    v = np.subtract(1.0, u)
+    np.minimum(v, u, out=v)
+    logu = np.log(v)
+    table = _beta_pair_table(a, b)
+    half = _QUINTIC_KNOTS - 1
+    pos = np.clip(logu, _LOGU_MIN, _LOGU_MAX)
+    pos -= _LOGU_MIN
+    pos /= _QUINTIC_H
+    i = pos.astype(np.intp)
+    np.minimum(i, _QUINTIC_KNOTS - 2, out=i)
+    s = np.subtract(pos, i, out=pos)
+    if i.size:
+        table.fill(int(i.min()))  # the intervals this call reads, in both halves
+    coef, ok, all_ok = table.coef, table.ok, table.all_ok
+    flip = upper.astype(np.intp)
+    flip *= half
+    i += flip  # the upper half reads Beta(b, a)'s intervals
+    out: FloatArray = np.take(coef[5], i)
+    term = np.empty_like(out)
+    for k in (4, 3, 2, 1, 0):  # Horner
+        out *= s
+        out += np.take(coef[k], i, out=term)
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(out, out=out)
+    redo = logu < _LOGU_MIN
+    if not all_ok:
+        redo |= ~np.take(ok, i)
+    if redo.any():
+        low_redo = redo & ~upper
+        if low_redo.any():
+            out[low_redo] = _beta_lower_newton(a, b, v[low_redo])
+        high_redo = redo & upper
+        if high_redo.any():
+            out[high_redo] = _beta_lower_newton(b, a, v[high_redo])
+    # the mirror 1 - y in the upper half, y in the lower: (y * -1) + 1 and (y * 1) + -0.0
+    # are those values exactly (IEEE a - b is a + -b; y + -0.0 is y, signed zeros too)
+    ones = upper.astype(np.float64)  # 1 in the upper half, 0 in the lower
+    out *= np.subtract(1.0, ones + ones, out=term)  # times -1 or 1
+    out += np.copysign(ones, np.subtract(ones, 0.5, out=term), out=ones)  # 1 or -0.0
+    # 1 - y loses relative precision when x is small (a skewed shape): redo those
+    small = out < _MIRROR_MIN
+    small &= upper
+    if small.any():
+        out[small] = special.betaincinv(a, b, u[small])
+    return out
 
 
 @ppf.register(Choice)
@@ -439,7 +626,32 @@ def truncated_ppf(dist: Any, u: npt.ArrayLike, low: float, high: float) -> Float
     ndarray of float64
         Draws in ``[low, high]``, in the unit of the parameter.
     """
-    f_lo, f_hi = cdf(dist, low), cdf(dist, high)
-    q = f_lo + np.asarray(u, dtype=np.float64) * (f_hi - f_lo)
-    q = np.clip(q, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
-    return np.clip(ppf(dist, q), low, high)
+    f_lo, f_hi = _cdf_bounds(dist, low, high)
+    uu = np.asarray(u, dtype=np.float64)
+    if uu.ndim == 0:  # a scalar: the plain expressions (numpy scalars, not 0-d arrays)
+        q0 = np.clip(f_lo + uu * (f_hi - f_lo), _TINY, _BELOW_ONE)
+        return np.clip(ppf(dist, q0), low, high)
+    # f_lo + u (f_hi - f_lo), clipped into (0, 1), in one buffer
+    q = np.multiply(uu, f_hi - f_lo, out=np.empty(uu.shape))
+    q += f_lo
+    np.clip(q, _TINY, _BELOW_ONE, out=q)
+    x = _lognormal_in_place(dist, q) if isinstance(dist, LogNormal) else ppf(dist, q)
+    out: FloatArray = np.clip(x, low, high, out=x)
+    return out
+
+
+_TINY = float(np.nextafter(0.0, 1.0))
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
+def _cdf_bounds(dist: Any, low: float, high: float) -> tuple[float, float]:
+    """``(cdf(dist, low), cdf(dist, high))``, cached for hashable (frozen) specs."""
+    try:
+        return _cached_cdf_bounds(dist, low, high)
+    except TypeError:  # an unhashable spec
+        return cdf(dist, low), cdf(dist, high)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_cdf_bounds(dist: Any, low: float, high: float) -> tuple[float, float]:
+    return cdf(dist, low), cdf(dist, high)
