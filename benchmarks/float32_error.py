@@ -1,6 +1,6 @@
 """The error and the speed of ``--dtype float32`` against float64, on the same seed.
 
-Run on demand: ``python benchmarks/float32_error.py [--samples 200000] [--seed 1]
+Run on demand: ``python benchmarks/float32_error.py [--samples 150000] [--seed 1]
 [--speed-blocks 8] [--json FILE]``. Two parts, one run:
 
 1. **Error.** For every shipped scenario (``scenarios/*.yaml``) it runs
@@ -16,7 +16,12 @@ Run on demand: ``python benchmarks/float32_error.py [--samples 200000] [--seed 1
    rounding to float32), the model (``evaluate_pair``) and the conversion back to float64,
    alternating float64 and float32 block by block so that both see the same machine load,
    in thread CPU time (``time.thread_time``); and the peak of memory allocated while one
-   block is computed (``tracemalloc``, which numpy reports its arrays to).
+   block is computed (``tracemalloc``, which numpy reports its arrays to). Then whole
+   streamed runs (``--run-samples``, one worker): CPU time and traced peak memory.
+
+Besides the relative errors it prints each mean's and quantile's float32 error in units of
+its own Monte Carlo standard error (``se_mean``, ``se_p<k>`` of the float64 run), to set it
+against the uncertainty the table reports anyway.
 
 ``docs/float32.md`` states the figures this prints; rerun it after changing the model.
 """
@@ -42,6 +47,7 @@ from simulator.precision import (
     STREAMED_BOUNDS,
     StatisticError,
     answer_errors,
+    errors_in_standard_errors,
     summary_errors,
 )
 from simulator.sampling import BLOCK_SIZE, draw_block
@@ -50,7 +56,9 @@ ROOT = Path(__file__).parents[1]
 
 MODES = {
     "exact": "float32 exact vs float64 exact",
+    "exact in SE": "float32 exact vs float64 exact, in Monte Carlo standard errors",
     "streamed": "float32 streamed vs float64 streamed (quantiles: vs float64 exact)",
+    "streamed in SE": "float32 streamed vs float64 streamed, in Monte Carlo standard errors",
     "sketch": "float64 streamed vs float64 exact (the histogram's own error, for scale)",
 }
 
@@ -93,6 +101,8 @@ def errors(path: Path, samples: int, seed: int) -> dict[str, dict[str, dict[str,
         if answer is not None:
             found["probability"] = answer
         out[mode] = _plain(found)
+        in_se = errors_in_standard_errors(ref.summary, other.summary)
+        out[f"{mode} in SE"] = _plain({f"{k} / SE": v for k, v in in_se.items()})
     sketch = summary_errors(run["float64", False].summary, run["float64", True].summary)
     out["sketch"] = _plain({"quantile": sketch["quantile"]})
     return out
@@ -142,22 +152,50 @@ def speed(path: Path, blocks: int, seed: int) -> dict[str, dict[str, float]]:
     }
 
 
+def end_to_end(path: Path, samples: int, seed: int, repeats: int) -> dict[str, dict[str, float]]:
+    """CPU seconds (one worker) and traced peak memory of a streamed run, by dtype.
+
+    ``simulate_summary(..., workers=1, exact_budget=0)`` (what ``jevons run`` does beyond
+    the exact-quantile budget, without writing outputs), float64 and float32 alternately:
+    the median of ``repeats`` process CPU times (``time.process_time``; one worker thread
+    does the work), then one more run each under ``tracemalloc`` for the peak of memory
+    allocated (numpy's arrays included), which the first block's float32 check is part of.
+    """
+    sc = load_scenario(path)
+    cpu: dict[str, list[float]] = {"float64": [], "float32": []}
+    for _ in range(repeats):
+        for d, times in cpu.items():
+            t0 = time.process_time()
+            simulate_summary(sc, samples, rng=seed, dtype=d, workers=1, exact_budget=0)
+            times.append(time.process_time() - t0)
+    out: dict[str, dict[str, float]] = {}
+    for d, times in cpu.items():
+        tracemalloc.start()
+        simulate_summary(sc, samples, rng=seed, dtype=d, workers=1, exact_budget=0)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out[d] = {"cpu_s": statistics.median(times), "peak_bytes": float(peak)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=200_000)
+    parser.add_argument("--samples", type=int, default=150_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--speed-blocks", type=int, default=8)
+    parser.add_argument("--run-samples", type=int, default=200_000)
+    parser.add_argument("--run-repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     report: dict[str, Any] = {"samples": args.samples, "seed": args.seed, "errors": {}}
-    worst: dict[str, dict[str, dict[str, Any]]] = {"exact": {}, "streamed": {}, "sketch": {}}
+    worst: dict[str, dict[str, dict[str, Any]]] = {mode: {} for mode in MODES}
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         found_modes = errors(path, args.samples, args.seed)
         report["errors"][path.name] = found_modes
         for mode, found in found_modes.items():
             print(f"\n{path.name}, {args.samples:,} samples, seed {args.seed}: {MODES[mode]}")
-            for kind in KINDS:
+            for kind in (*KINDS, "mean / SE", "quantile / SE"):
                 if kind in found:
                     e = found[kind]
                     print(
@@ -176,6 +214,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     f"  {kind:12s} {e['error']:.3g}  bound {bounds[kind]:.3g}  "
                     f"({e['scenario']}: {e['where']})"
                 )
+        for kind, e in worst[f"{mode} in SE"].items():
+            print(f"  {kind:12s} {e['error']:.3g} SE  ({e['scenario']}: {e['where']})")
 
     timing = speed(ROOT / "scenarios" / "deepseek.yaml", args.speed_blocks, args.seed)
     report["speed"] = timing
@@ -193,6 +233,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"  {'total':12s} {1e3 * a:9.2f} {1e3 * b:9.2f} {b / a:8.2f}")
     pa, pb = timing["float64"]["peak_block_bytes"], timing["float32"]["peak_block_bytes"]
     print(f"  peak memory of one block: {pa / 1e6:.1f} MB float64, {pb / 1e6:.1f} MB float32")
+    whole = end_to_end(
+        ROOT / "scenarios" / "deepseek.yaml", args.run_samples, args.seed, args.run_repeats
+    )
+    report["run"] = whole
+    a, b = whole["float64"]["cpu_s"], whole["float32"]["cpu_s"]
+    print(
+        f"\ndeepseek.yaml, simulate_summary of {args.run_samples:,} samples streamed, one "
+        f"worker (median of {args.run_repeats}, alternating)"
+    )
+    print(f"  CPU time: {a:.2f} s float64, {b:.2f} s float32 ({b / a:.2f}x)")
+    pa, pb = whole["float64"]["peak_bytes"], whole["float32"]["peak_bytes"]
+    print(f"  peak memory allocated: {pa / 1e6:.0f} MB float64, {pb / 1e6:.0f} MB float32")
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return report

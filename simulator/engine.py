@@ -110,7 +110,7 @@ def resolve_dtype(dtype: Any) -> str:
     if dtype is None:
         return "float64"
     try:
-        name = np.dtype(dtype).name
+        name = str(np.dtype(dtype).name)
     except TypeError:
         name = ""
     if name not in DTYPES:

@@ -10,7 +10,7 @@ first block misses them (:func:`check_float32_block`, called by the engine befor
 
 The error of a statistic is relative: ``|x32 - x64| / max(|x64|, SCALE_FLOOR * scale)``,
 where ``scale`` is the largest finite ``|x64|`` of any statistic of the same variant and
-metric (every year): the floor keeps a statistic that is 0 in float64 and a rounding
+metric (every year; :data:`SE_SCALE_FLOOR` for standard errors): the floor keeps a statistic that is 0 in float64 and a rounding
 residue in float32 from reading as an infinite relative error. ``idle_h100e`` and
 ``unmet_h100e`` (:data:`FLEET_DIFFERENCES`) are differences of two nearly equal fleets
 (required capacity and the fleet installed, ~1e9 H100e), which float32 knows only to about
@@ -43,17 +43,25 @@ __all__ = [
     "FLOAT32_BOUNDS",
     "KINDS",
     "SCALE_FLOOR",
+    "SE_SCALE_FLOOR",
     "STREAMED_BOUNDS",
     "Float32Error",
     "StatisticError",
     "answer_errors",
     "check_float32_block",
+    "errors_in_standard_errors",
     "statistic_kind",
     "summary_errors",
 ]
 
 SCALE_FLOOR = 1e-6
 """Smallest denominator of a relative error, as a fraction of its series' scale. [-]"""
+
+SE_SCALE_FLOOR = 1e-5
+""":data:`SCALE_FLOOR` for standard errors: a quantile's is estimated from the spacing of
+order statistics, which float32 resolves only to a few of its roundings (``2**-24`` of the
+series' scale), so an SE that is 0 in float64 (ties: an impact ratio exactly 1 around P25)
+is a few times ``1e-7`` of the scale in float32. [-]"""
 
 FLEET_DIFFERENCES: frozenset[str] = frozenset({"idle_h100e", "unmet_h100e"})
 """Metrics whose float32 error is measured against the installed fleet (see the notes)."""
@@ -66,10 +74,10 @@ KINDS: tuple[str, ...] = ("mean", "sd", "quantile", "se", "probability")
 every standard error (``se_mean``, ``se_p<k>``), ``probability`` a question's answer."""
 
 FLOAT32_BOUNDS: Mapping[str, float] = {
-    "mean": 1e-5,
-    "sd": 1e-4,
+    "mean": 1e-3,
+    "sd": 1e-2,
     "quantile": 1e-4,
-    "se": 5e-2,
+    "se": 1e-1,
     "probability": 1e-3,
 }
 """Largest error of a float32 run's statistic that jevons accepts, by kind (relative,
@@ -124,12 +132,19 @@ def statistic_kind(statistic: str) -> str:
     return "quantile"
 
 
-def _relative(x64: float, x32: float, scale: float) -> float:
+def _relative(x64: float, x32: float, floor: float) -> float:
+    """``|x32 - x64| / max(|x64|, floor)``; 0 for equal values (NaN too), inf for one inf."""
     if x64 == x32 or (math.isnan(x64) and math.isnan(x32)):
         return 0.0
     if not (math.isfinite(x64) and math.isfinite(x32)):
         return math.inf
-    return abs(x32 - x64) / max(abs(x64), SCALE_FLOOR * scale)
+    denominator = max(abs(x64), floor)
+    return abs(x32 - x64) / denominator if denominator > 0 else math.inf
+
+
+def _keys(table: SummaryTable) -> list[tuple[str, str, int, str]]:
+    """The rows of a table: (variant, metric, year, statistic)."""
+    return list(zip(table.variants, table.metrics, table.years, table.statistics, strict=True))
 
 
 def summary_errors(reference: SummaryTable, other: SummaryTable) -> dict[str, StatisticError]:
@@ -152,8 +167,8 @@ def summary_errors(reference: SummaryTable, other: SummaryTable) -> dict[str, St
     ValueError
         If the tables do not have the same rows.
     """
-    keys = list(zip(reference.variants, reference.metrics, reference.years, reference.statistics))
-    if keys != list(zip(other.variants, other.metrics, other.years, other.statistics)):
+    keys = _keys(reference)
+    if keys != _keys(other):
         msg = "the two summary tables must have the same rows, in the same order"
         raise ValueError(msg)
     x64: NDArray[np.float64] = np.asarray(reference.values, dtype=np.float64)
@@ -170,12 +185,53 @@ def summary_errors(reference: SummaryTable, other: SummaryTable) -> dict[str, St
     for (variant, metric, year, statistic), a, b in zip(keys, x64, x32, strict=True):
         kind = statistic_kind(statistic)
         if metric in FLEET_DIFFERENCES and fleet > 0:
-            err = _relative(float(a), float(b), fleet / SCALE_FLOOR)
+            floor = fleet
         else:
-            err = _relative(float(a), float(b), scale.get((variant, metric), 0.0))
+            share = SE_SCALE_FLOOR if kind == "se" else SCALE_FLOOR
+            floor = share * scale.get((variant, metric), 0.0)
+        err = _relative(float(a), float(b), floor)
         if kind not in worst or err > worst[kind].error:
             where = f"{variant} {metric} {year} {statistic}"
             worst[kind] = StatisticError(kind, err, where, float(a), float(b))
+    return worst
+
+
+def errors_in_standard_errors(
+    reference: SummaryTable, other: SummaryTable
+) -> dict[str, StatisticError]:
+    """The worst difference of a mean or quantile, in units of its Monte Carlo standard error.
+
+    ``|x32 - x64| / se64``, with ``se64`` the reference's ``se_mean`` or ``se_p<k>`` of the
+    same row (rows without one, or whose standard error is 0 while the values differ, are
+    skipped): how the float32 error compares with the uncertainty the table reports anyway.
+
+    Parameters
+    ----------
+    reference, other : SummaryTable
+        As for :func:`summary_errors`.
+
+    Returns
+    -------
+    dict of str to StatisticError
+        Keyed ``mean`` and ``quantile``, those present. [standard errors]
+    """
+    index = {key: i for i, key in enumerate(_keys(reference))}
+    other_index = {key: i for i, key in enumerate(_keys(other))}
+    worst: dict[str, StatisticError] = {}
+    for (variant, metric, year, statistic), i in index.items():
+        kind = statistic_kind(statistic)
+        j = other_index.get((variant, metric, year, statistic))
+        k = index.get((variant, metric, year, f"se_{statistic}"))
+        if kind not in ("mean", "quantile") or j is None or k is None:
+            continue
+        a, b = float(reference.values[i]), float(other.values[j])
+        se = float(reference.values[k])
+        if a == b or not (math.isfinite(a) and math.isfinite(b) and se > 0):
+            continue
+        err = abs(b - a) / se
+        if kind not in worst or err > worst[kind].error:
+            where = f"{variant} {metric} {year} {statistic}"
+            worst[kind] = StatisticError(kind, err, where, a, b)
     return worst
 
 
