@@ -590,11 +590,16 @@ def _model_dtype(dtype: str) -> type[np.float32] | None:
 
 
 def _check_float32(plan: _Plan, xp: Any) -> None:
-    """Refuse a float32 run whose first block's statistics miss float64's by too much."""
-    from simulator.precision import check_float32_block
+    """Refuse a float32 run whose first samples' statistics miss float64's by too much.
+
+    The first :data:`~simulator.precision.CHECK_SAMPLES` samples of the run's first block
+    (drawn as that block's, in a block of that size) go through the model in float64 and
+    in float32, and are summarized both ways.
+    """
+    from simulator.precision import CHECK_SAMPLES, check_float32_block
 
     scenario = plan.scenario
-    size = plan.sizes[0]
+    size = min(plan.sizes[0], CHECK_SAMPLES)
     draws = draw_block(scenario, plan.seed, plan.todo[0], block_size=plan.block_size, size=size)
     outputs = []
     for dtype in ("float64", "float32"):

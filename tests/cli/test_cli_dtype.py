@@ -73,3 +73,20 @@ def test_help_says_where_the_error_is_stated() -> None:
     assert r.exit_code == 0
     assert "--dtype" in r.stdout
     assert "docs/float32.md" in r.stdout
+
+
+def test_batch_dtype_is_recorded_and_part_of_what_makes_a_folder_up_to_date(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "runs"
+    args = ["batch", DEEPSEEK, "--out", str(out), "-n", "200", "--seed", "3"]
+    first = runner.invoke(app, [*args, "--dtype", "float32"])
+    assert first.exit_code == 0, first.stderr
+    assert _manifest(out / "deepseek")["dtype"] == "float32"
+    same = runner.invoke(app, [*args, "--dtype", "float32"])
+    assert "0 run, 1 up to date" in same.stderr
+    # float64 results are other numbers: the folder is not up to date for them.
+    other = runner.invoke(app, args)
+    assert other.exit_code == 0, other.stderr
+    assert "1 run, 0 up to date" in other.stderr
+    assert _manifest(out / "deepseek")["dtype"] == "float64"
