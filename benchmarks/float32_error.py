@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--samples", type=int, default=150_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--speed-blocks", type=int, default=8)
-    parser.add_argument("--run-samples", type=int, default=500_000)
+    parser.add_argument("--run-samples", type=int, default=1_000_000)
     parser.add_argument("--run-repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)

@@ -576,11 +576,19 @@ def _overflow_suspects(inputs: ModelInputs, row: int) -> list[str]:
     return out
 
 
-def _to_numpy(a: Array) -> NDArray[np.float64]:
-    """A model output on the host (:func:`simulator.backends.to_host`), as float64."""
+def _to_numpy(a: Array, into: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """A model output on the host (:func:`simulator.backends.to_host`), as float64.
+
+    A float32 output is converted, into the first rows of ``into`` when given (a float64
+    array with at least as many rows): summaries accumulate in float64.
+    """
     out = to_host(a)
-    if out.dtype != np.float64:  # a float32 model: summaries accumulate in float64
-        out = out.astype(np.float64)
+    if out.dtype != np.float64:
+        if into is None:
+            return out.astype(np.float64)
+        view = into[: out.shape[0]]
+        np.copyto(view, out)
+        return view
     return out
 
 
@@ -742,7 +750,12 @@ def simulate_summary(
         kept = {v: {m: np.empty((total, len(years))) for m in names} for v in ("w", "c")}
 
     def work(i: int) -> tuple[int, Any]:
-        a, b, drawn = _compute_block(plan, i, xp, clock)
+        buffers = None
+        if save_samples is None:  # the block is summarized or kept before work returns
+            buffers = getattr(local, "buffers", None)
+            if buffers is None:
+                buffers = local.buffers = {}
+        a, b, drawn = _compute_block(plan, i, xp, clock, buffers)
         rows = slice(int(plan.offsets[i]), int(plan.offsets[i + 1]))
         if exact:
             for m in names:
@@ -976,14 +989,21 @@ class _Clock:
 
 
 def _compute_block(
-    plan: _Plan, i: int, xp: Any, clock: _Clock
+    plan: _Plan,
+    i: int,
+    xp: Any,
+    clock: _Clock,
+    buffers: dict[tuple[str, str], NDArray[np.float64]] | None = None,
 ) -> tuple[
     dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]
 ]:
     """Both variants of block ``plan.todo[i]``, checked finite, as NumPy arrays.
 
     The third item holds the block's draws of the uncertain parameters
-    (:attr:`_Plan.uncertain`), as the model used them.
+    (:attr:`_Plan.uncertain`), as the model used them. ``buffers`` (a float32 run only;
+    ignored in float64): the calling thread's float64 arrays to convert the model's outputs
+    into, reused block after block (fresh memory is slow to touch on virtual machines), so
+    the caller must be done with the arrays returned before its next call.
     """
     scenario, years = plan.scenario, plan.scenario.years.all
     t0 = time.perf_counter()
@@ -998,13 +1018,28 @@ def _compute_block(
     first = int(plan.offsets[i])
     a: dict[str, NDArray[np.float64]] = {}
     b: dict[str, NDArray[np.float64]] = {}
+    if plan.dtype == "float64":
+        buffers = None
     for m in plan.names:
-        a[m], b[m] = _to_numpy(with_shocks[m]), _to_numpy(without[m])
+        a[m] = _to_numpy(with_shocks[m], _buffer(buffers, "w", m, plan))
+        b[m] = _to_numpy(without[m], _buffer(buffers, "c", m, plan))
         _check_finite(m, a[m], "with the shocks", years, first, inputs, plan.dtype)
         _check_finite(m, b[m], "without the shocks", years, first, inputs, plan.dtype)
     clock.add("sampling_s", t1 - t0)
     clock.add("model_s", time.perf_counter() - t1)
     return a, b, drawn
+
+
+def _buffer(
+    buffers: dict[tuple[str, str], NDArray[np.float64]] | None, variant: str, m: str, plan: _Plan
+) -> NDArray[np.float64] | None:
+    """A block-sized float64 array of ``buffers`` for one output (None: no buffers)."""
+    if buffers is None:
+        return None
+    out = buffers.get((variant, m))
+    if out is None:
+        out = buffers[variant, m] = np.empty((plan.block_size, len(plan.scenario.years.all)))
+    return out
 
 
 def _ordered(work: Callable[[int], Any], count: int, workers: int) -> Iterator[Any]:

@@ -97,9 +97,9 @@ a quantile against float64's *exact* one adds the histogram's own
 histogram's buckets, moves by up to this much when a value crosses a bucket edge [-]."""
 
 
-CHECK_SAMPLES = 2048
+CHECK_SAMPLES = 1024
 """Samples the engine computes both ways before a float32 run (:func:`check_float32_block`):
-enough for every statistic of the table, few enough to cost about a tenth of a second. [-]"""
+enough for every statistic of the table, few enough to cost about 0.1 s. [-]"""
 
 
 class Float32Error(SimulationError):

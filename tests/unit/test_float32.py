@@ -33,7 +33,7 @@ from simulator.precision import (
     summary_errors,
 )
 from simulator.sampling import draw_block
-from simulator.summary import QuestionAnswer, SummaryTable
+from simulator.summary import QuestionAnswer, SummaryTable, summarize
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 DEEPSEEK = SCENARIOS / "deepseek.yaml"
@@ -115,14 +115,32 @@ def test_float32_simulate_returns_float64_arrays_near_float64() -> None:
         np.testing.assert_array_equal(r32.inputs[name], values)
 
 
-def test_float32_runs_do_not_depend_on_workers_or_the_streamed_path() -> None:
+@pytest.mark.parametrize("budget", [None, 0])
+def test_float32_runs_do_not_depend_on_workers(budget: int | None) -> None:
+    # 3 blocks of 256 (the last trimmed), each thread reusing its float64 buffers.
     sc = load_scenario(DEEPSEEK)
-    kw: dict[str, Any] = {"rng": 4, "block_size": 256, "dtype": "float32"}
+    kw: dict[str, Any] = {"rng": 4, "block_size": 256, "dtype": "float32", "exact_budget": budget}
     one = simulate_summary(sc, 700, workers=1, **kw)
     two = simulate_summary(sc, 700, workers=2, **kw)
     np.testing.assert_array_equal(one.summary.values, two.summary.values)
     assert one.answers == two.answers
     assert one.dtype == "float32"
+    assert one.exact is (budget is None)
+
+
+def test_float32_summary_equals_the_summary_of_float32_samples() -> None:
+    # simulate() converts each output into fresh arrays, simulate_summary() into buffers
+    # reused block after block: the same numbers, bit for bit (nothing was overwritten).
+    sc = load_scenario(DEEPSEEK)
+    kw: dict[str, Any] = {"rng": 6, "block_size": 256, "dtype": "float32"}
+    run = simulate_summary(sc, 700, workers=2, **kw)
+    kept = simulate(sc, 700, **kw)
+    table = summarize(
+        {v: kept.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
+        kept.years,
+        scenario=kept.scenario_name,
+    )
+    np.testing.assert_array_equal(run.summary.values, table.values)
 
 
 def test_float32_on_array_api_strict_matches_numpy_bit_for_bit() -> None:
