@@ -579,14 +579,18 @@ def _overflow_suspects(inputs: ModelInputs, row: int) -> list[str]:
 def _to_numpy(a: Array, into: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """A model output on the host (:func:`simulator.backends.to_host`), as float64.
 
-    A float32 output is converted, into the first rows of ``into`` when given (a float64
-    array with at least as many rows): summaries accumulate in float64.
+    A float32 output is converted (summaries accumulate in float64), into the start of
+    ``into`` when given (a flat float64 array at least as large), in the same memory
+    layout: the model's ``(n, T + 1)`` outputs are transposed views of ``(T + 1, n)``
+    rows, which the summaries read without copying.
     """
     out = to_host(a)
     if out.dtype != np.float64:
         if into is None:
-            return out.astype(np.float64)
-        view = into[: out.shape[0]]
+            return out.astype(np.float64)  # order "K": the same layout
+        n, years = out.shape
+        flat = into[: n * years]
+        view = flat.reshape(years, n).T if out.T.flags.c_contiguous else flat.reshape(n, years)
         np.copyto(view, out)
         return view
     return out
@@ -1033,12 +1037,12 @@ def _compute_block(
 def _buffer(
     buffers: dict[tuple[str, str], NDArray[np.float64]] | None, variant: str, m: str, plan: _Plan
 ) -> NDArray[np.float64] | None:
-    """A block-sized float64 array of ``buffers`` for one output (None: no buffers)."""
+    """A flat float64 array of ``buffers`` for one block's output (None: no buffers)."""
     if buffers is None:
         return None
     out = buffers.get((variant, m))
     if out is None:
-        out = buffers[variant, m] = np.empty((plan.block_size, len(plan.scenario.years.all)))
+        out = buffers[variant, m] = np.empty(plan.block_size * len(plan.scenario.years.all))
     return out
 
 
