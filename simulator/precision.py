@@ -287,7 +287,7 @@ def check_float32_block(
     for w, c in (reference, other):
         variants = {"with_shocks": w, "counterfactual": c, "impact": _LazyImpact(w, c)}
         tables.append(summarize(variants, years, scenario=scenario.name))
-        n = len(next(iter(w.values())))
+        n = len(next(iter(w.values()), ()))
         answers.append(_answers_exact(questions, w, c, n))
     found = list(summary_errors(tables[0], tables[1]).values())
     worst_answer = answer_errors(answers[0], answers[1])
@@ -297,8 +297,9 @@ def check_float32_block(
         bound = FLOAT32_BOUNDS[e.kind]
         if not e.error <= bound:
             msg = (
-                f"float32 is not accurate enough for this scenario: on block {block} of its "
-                f"samples, {e.where} is {e.float32:.7g} in float32 and {e.float64:.7g} in "
+                f"float32 is not accurate enough for this scenario: on the first {n:,} "
+                f"samples of block {block}, {e.where} is {e.float32:.7g} in float32 and "
+                f"{e.float64:.7g} in "
                 f"float64, an error of {e.error:.3g} where docs/float32.md promises at most "
                 f"{bound:.3g} for a {e.kind}; run it in float64 (the default)"
             )

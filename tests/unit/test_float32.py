@@ -284,7 +284,7 @@ def test_a_run_whose_first_block_misses_a_bound_is_refused(
 ) -> None:
     monkeypatch.setattr(precision, "FLOAT32_BOUNDS", dict.fromkeys(FLOAT32_BOUNDS, 0.0))
     sc = load_scenario(DEEPSEEK)
-    with pytest.raises(Float32Error, match="block 0") as info:
+    with pytest.raises(Float32Error, match="first 300 samples of block 0") as info:
         simulate_summary(sc, 300, rng=1, dtype="float32")
     assert isinstance(info.value, SimulationError)  # the CLI's exit 1
     with pytest.raises(Float32Error):
