@@ -115,8 +115,8 @@ class SimulationResult:
             ``impact``; one float64 variable per uncertain input, named by its scenario path
             (``demand.segments.chat.elasticity.long``), dims ``(sample,)``, attribute
             ``role = "input"``. Attributes ``scenario``, ``n_samples``, ``seed`` (int, or
-            its decimal digits when it does not fit int64), ``method``, ``block_size``, and
-            ``versions`` and ``resolved`` as JSON text (so that ``to_netcdf`` can store
+            its decimal digits when it does not fit int64), ``method``, ``block_size``,
+            ``dtype`` (of the model's arithmetic), and ``versions`` and ``resolved`` as JSON text (so that ``to_netcdf`` can store
             them). ``ds[list(result.metrics)].to_dataarray("metric")`` stacks the metrics
             along a ``metric`` dimension.
 

@@ -315,3 +315,12 @@ def test_float32_on_the_dask_executor_stand_in_equals_the_local_run() -> None:
     assert remote.answers == local.answers
     f64 = simulate_summary(sc, 650, workers=2, **{**kw, "dtype": "float64"})
     assert f64.summary.to_records() != local.summary.to_records()
+
+
+def test_xarray_exports_record_the_dtype() -> None:
+    pytest.importorskip("xarray")
+    sc = load_scenario(DEEPSEEK)
+    kept = simulate(sc, 200, rng=1, dtype="float32")
+    run = simulate_summary(sc, 200, rng=1)
+    assert kept.to_xarray().attrs["dtype"] == "float32"
+    assert run.to_xarray().attrs["dtype"] == "float64"
