@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from simulator.engine import answer_questions, package_versions, simulate
+from simulator.engine import answer_questions, package_versions, resolve_dtype, simulate
 from simulator.errors import ScenarioError, SimulationError
 from simulator.grid import GridAxis, check_grid, expand_grid
 from simulator.io import load_scenario, resolve_scenario
@@ -137,6 +137,8 @@ class Job:
         Content hash the run's manifest will hold ("" if the scenario is invalid).
     error : str
         Why the scenario cannot run ("" if it can).
+    dtype : str
+        Floating-point type of the model's arithmetic (``simulate``'s ``dtype``).
     """
 
     label: str
@@ -148,6 +150,7 @@ class Job:
     method: str
     inputs_sha256: str = ""
     error: str = ""
+    dtype: str = "float64"
 
 
 @dataclass
@@ -244,7 +247,7 @@ def _write(fh: BinaryIO, data: bytes) -> None:
     fh.write(data)
 
 
-def _hash(resolved: dict[str, Any], seed: int, n: int, method: str) -> str:
+def _hash(resolved: dict[str, Any], seed: int, n: int, method: str, dtype: str = "float64") -> str:
     """The ``inputs_sha256`` the run's manifest will record, computed before the run."""
     stand_in = SimulationResult(
         scenario_name="",
@@ -258,6 +261,7 @@ def _hash(resolved: dict[str, Any], seed: int, n: int, method: str) -> str:
         counterfactual={},
         impact={},
         versions=package_versions(),
+        dtype=dtype,
     )
     return inputs_sha256(stand_in)
 
@@ -271,6 +275,7 @@ def plan_batch(
     samples: int | None = None,
     seed: int | None = None,
     method: str | None = None,
+    dtype: str = "float64",
 ) -> list[Job]:
     """The jobs of a batch: every file times every grid variant, validated and hashed.
 
@@ -289,11 +294,15 @@ def plan_batch(
         Sweep axes applied to every scenario.
     samples, seed, method : optional
         Override the scenarios' ``sampling`` settings.
+    dtype : {"float64", "float32"}, optional
+        Floating-point type of every run's model arithmetic
+        (:func:`simulator.engine.simulate`); part of each job's content hash.
 
     Returns
     -------
     list of Job
     """
+    dtype = resolve_dtype(dtype)
     variants = expand_grid(grid)
     jobs: list[Job] = []
     positions: dict[int, str] = {}
@@ -326,9 +335,8 @@ def plan_batch(
             m = method or sc.sampling.method
             where = resolved.positions.get("name", (str(path), 1, 1))
             positions[len(jobs)] = f"{where[0]}:{where[1]}:{where[2]}"
-            jobs.append(
-                Job(label, str(path), ovr, v.settings, s, n, m, _hash(resolved.data, s, n, m))
-            )
+            digest = _hash(resolved.data, s, n, m, dtype)
+            jobs.append(Job(label, str(path), ovr, v.settings, s, n, m, digest, dtype=dtype))
     labels = [j.label for j in jobs if not j.error]
     for i, j in enumerate(jobs):
         if not j.error and labels.count(j.label) > 1:
@@ -464,6 +472,7 @@ def _run_job(job: Job, out: Path, save_samples: bool) -> dict[str, Any]:
         rng=job.seed,
         method=job.method,  # type: ignore[arg-type]
         resolved=resolved.data,
+        dtype=job.dtype,
     )
     summary = summarize(
         {v: result.variant(v) for v in ("with_shocks", "counterfactual", "impact")},
@@ -644,6 +653,7 @@ def _remote_job(
             rng=job.seed,
             method=job.method,  # type: ignore[arg-type]
             resolved=resolved,
+            dtype=job.dtype,
         )
     except SimulationError as exc:
         return {"status": "failed", "message": f"{job.file}: {exc}"}

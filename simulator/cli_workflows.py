@@ -33,6 +33,8 @@ from rich.table import Table
 from simulator.cli import (
     BackendChoice,
     BackendOption,
+    DtypeChoice,
+    DtypeOption,
     ExecutorOption,
     Method,
     SchedulerOption,
@@ -838,12 +840,13 @@ def batch_command(
     ] = None,
     executor: ExecutorOption = None,
     scheduler: SchedulerOption = None,
+    dtype: DtypeOption = DtypeChoice.float64,
 ) -> None:
     """Run many scenarios in parallel processes, one result folder each, and index them.
 
     Each scenario (and each --grid variant) gets OUT/<name>/ in the layout of
     `jevons run --out`. Resumable: a scenario whose folder holds a complete run with the
-    same content hash (scenario, seed, samples, design, versions) is skipped, so
+    same content hash (scenario, seed, samples, design, versions, dtype) is skipped, so
     rerunning an interrupted batch (Ctrl-C, kill -9) finishes the rest. A failing scenario
     is reported at the end and does not stop the others; the exit code is 1 if any failed.
     OUT/index.csv lists every scenario's status; OUT/index_summary.csv holds their
@@ -889,6 +892,7 @@ def batch_command(
             samples=samples,
             seed=seed,
             method=None if method is None else method.value,
+            dtype=dtype.value,
         )
     except OSError as exc:
         typer.echo(f"cannot write results to {out}: {exc}", err=True)

@@ -75,6 +75,49 @@ Method = Literal["random", "lhs", "sobol"]
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(samples_done, samples_total)`` after each block."""
 
+DTYPES: tuple[str, ...] = ("float64", "float32")
+"""Floating-point types the model may compute in (see :func:`resolve_dtype`)."""
+
+
+def resolve_dtype(dtype: Any) -> str:
+    """The name of the model's floating-point type: ``"float64"`` or ``"float32"``.
+
+    Parameters
+    ----------
+    dtype : str, numpy dtype, numpy scalar type or None
+        ``"float64"`` (or None, the default) or ``"float32"``, in any form
+        :class:`numpy.dtype` accepts.
+
+    Returns
+    -------
+    str
+        ``"float64"`` or ``"float32"``.
+
+    Raises
+    ------
+    ValueError
+        If ``dtype`` is another type.
+
+    Notes
+    -----
+    Only the model's arithmetic uses float32: draws are made and inverse CDFs evaluated
+    in float64, then rounded to float32 for the model; each block's outputs are
+    converted back to float64 before they are checked, kept, saved or summarized, so
+    moments, histograms and exceedance counts accumulate in float64. The error this
+    costs the summaries is measured by ``benchmarks/float32_error.py`` and stated in
+    ``docs/float32.md``.
+    """
+    if dtype is None:
+        return "float64"
+    try:
+        name = str(np.dtype(dtype).name)
+    except TypeError:
+        name = ""
+    if name not in DTYPES:
+        msg = f"dtype must be 'float64' or 'float32'; got {dtype!r}"
+        raise ValueError(msg)
+    return name
+
 
 def simulate(
     scenario: Scenario,
@@ -89,6 +132,7 @@ def simulate(
     progress: ProgressCallback | None = None,
     resolved: Mapping[str, Any] | None = None,
     backend: str | None = None,
+    dtype: Any = "float64",
 ) -> SimulationResult:
     """Run the Monte Carlo simulation of a scenario, with and without its shocks.
 
@@ -124,6 +168,14 @@ def simulate(
         default), CuPy on the current CUDA device, or CuPy when one is usable and NumPy
         otherwise. Draws are made on the host either way, so the model's inputs are
         identical; GPU arithmetic agrees with NumPy's to float64 rounding.
+    dtype : {"float64", "float32"}, optional
+        Floating-point type of the model's arithmetic (:func:`resolve_dtype`). float64,
+        the default, is the reference; float32 rounds the draws to float32 for the model
+        and converts its outputs back to float64 block by block, so the result's arrays
+        are float64 either way. Its error on the summaries is stated in
+        ``docs/float32.md``; before the run, the first samples are computed both ways and
+        a float32 run whose statistics there miss float64's by more than the stated
+        bounds is refused (:class:`simulator.precision.Float32Error`).
 
     Returns
     -------
@@ -141,8 +193,9 @@ def simulate(
         If ``backend="cupy"`` and CuPy or a CUDA device is not usable.
     """
     t0 = time.perf_counter()
+    dtype = resolve_dtype(dtype)
     xp, backend_name = namespace_for(backend, xp)
-    plan = _plan(scenario, samples, rng, method, block_size, workers, blocks)
+    plan = _plan(scenario, samples, rng, method, block_size, workers, blocks, dtype)
     scenario, seed, todo, sizes, offsets = (
         plan.scenario,
         plan.seed,
@@ -159,20 +212,22 @@ def simulate(
     }
     drawn = {name: np.empty(total) for name in uncertain_names(scenario)}
     done = 0
+    if dtype != "float64":
+        _check_float32(plan, xp)
 
     def run_block(i: int) -> int:
         rows = slice(int(offsets[i]), int(offsets[i + 1]))
         draws = draw_block(scenario, seed, todo[i], block_size=block_size, size=sizes[i])
         for name, values in drawn.items():
             values[rows] = draws[name]
-        inputs = build_inputs(scenario, draws, xp=xp)
+        inputs = build_inputs(scenario, draws, xp=xp, dtype=_model_dtype(dtype))
         # Overflow is reported by _check_finite below, with where it happened.
         with np.errstate(over="ignore", invalid="ignore"):
             with_shocks, without = evaluate_pair(inputs)
         for m in names:
             a, b = _to_numpy(with_shocks[m]), _to_numpy(without[m])
-            _check_finite(m, a, "with the shocks", years, int(offsets[i]), inputs)
-            _check_finite(m, b, "without the shocks", years, int(offsets[i]), inputs)
+            _check_finite(m, a, "with the shocks", years, int(offsets[i]), inputs, dtype)
+            _check_finite(m, b, "without the shocks", years, int(offsets[i]), inputs, dtype)
             out["with_shocks"][m][rows] = a
             out["counterfactual"][m][rows] = b
             out["impact"][m][rows] = _impact_of(m, a, b)
@@ -205,11 +260,16 @@ def simulate(
         versions=package_versions(backend_name),
         inputs=drawn,
         backend=backend_name,
+        dtype=dtype,
     )
 
 
 def build_inputs(
-    scenario: Scenario, draws: Mapping[str, NDArray[np.float64]], *, xp: Any = None
+    scenario: Scenario,
+    draws: Mapping[str, NDArray[np.float64]],
+    *,
+    xp: Any = None,
+    dtype: np.dtype[Any] | type[np.floating[Any]] | None = None,
 ) -> ModelInputs:
     """Turn one block of parameter draws into model inputs.
 
@@ -221,6 +281,10 @@ def build_inputs(
         Every scalar parameter's values by dotted path (see ``Scenario.scalars``).
     xp : array namespace, optional
         Backend to move the arrays to; default NumPy.
+    dtype : numpy dtype, optional
+        Floating-point type of the model's inputs (the model computes in its inputs'
+        type); default: as drawn (float64). Arrays are rounded to it after every draw
+        and path is computed in float64.
 
     Returns
     -------
@@ -232,6 +296,8 @@ def build_inputs(
     chip_years = tuple(range(vintage_years[0], end + 1))
 
     def put(a: NDArray[np.float64]) -> Array:
+        if dtype is not None and a.dtype != dtype:
+            a = a.astype(dtype)
         return a if xp is None else xp.asarray(a)
 
     def path(where: str, spec: Any, on: Sequence[int] = years) -> Array:
@@ -409,6 +475,7 @@ def _check_finite(
     years: Sequence[int],
     first: int,
     inputs: ModelInputs | None = None,
+    dtype: str = "float64",
 ) -> None:
     """Stop a run whose arithmetic overflowed, naming where and, if it can, which parameter."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -428,6 +495,11 @@ def _check_finite(
             msg = (
                 f"{where}; the scenario's growth, shock magnitude or elasticity compound to "
                 "more than a float can hold"
+            )
+        if dtype == "float32":
+            msg += (
+                f" (the model ran in float32, whose largest value is "
+                f"{float(np.finfo(np.float32).max):.3g}: run it in float64, the default)"
             )
         raise SimulationError(msg)
 
@@ -504,9 +576,52 @@ def _overflow_suspects(inputs: ModelInputs, row: int) -> list[str]:
     return out
 
 
-def _to_numpy(a: Array) -> NDArray[np.float64]:
-    """The device-to-host transfer of a model output (:func:`simulator.backends.to_host`)."""
-    return to_host(a)
+def _to_numpy(a: Array, into: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """A model output on the host (:func:`simulator.backends.to_host`), as float64.
+
+    A float32 output is converted (summaries accumulate in float64), into the start of
+    ``into`` when given (a flat float64 array at least as large), in the same memory
+    layout: the model's ``(n, T + 1)`` outputs are transposed views of ``(T + 1, n)``
+    rows, which the summaries read without copying.
+    """
+    out = to_host(a)
+    if out.dtype != np.float64:
+        if into is None:
+            return out.astype(np.float64)  # order "K": the same layout
+        n, years = out.shape
+        flat = into[: n * years]
+        view = flat.reshape(years, n).T if out.T.flags.c_contiguous else flat.reshape(n, years)
+        np.copyto(view, out)
+        return view
+    return out
+
+
+def _model_dtype(dtype: str) -> type[np.float32] | None:
+    """What :func:`build_inputs` rounds the draws to: None keeps float64 untouched."""
+    return None if dtype == "float64" else np.float32
+
+
+def _check_float32(plan: _Plan, xp: Any) -> None:
+    """Refuse a float32 run whose first samples' statistics miss float64's by too much.
+
+    The first :data:`~simulator.precision.CHECK_SAMPLES` samples of the run's first block
+    (drawn as that block's, in a block of that size) go through the model in float64 and
+    in float32, and are summarized both ways.
+    """
+    from simulator.precision import CHECK_SAMPLES, check_float32_block
+
+    scenario = plan.scenario
+    size = min(plan.sizes[0], CHECK_SAMPLES)
+    draws = draw_block(scenario, plan.seed, plan.todo[0], block_size=plan.block_size, size=size)
+    outputs = []
+    for dtype in ("float64", "float32"):
+        inputs = build_inputs(scenario, draws, xp=xp, dtype=_model_dtype(dtype))
+        with np.errstate(over="ignore", invalid="ignore"):
+            w, c = evaluate_pair(inputs)
+        outputs.append(
+            ({m: _to_numpy(w[m]) for m in plan.names}, {m: _to_numpy(c[m]) for m in plan.names})
+        )
+    check_float32_block(outputs[0], outputs[1], scenario, plan.todo[0])
 
 
 # --------------------------------------------------------------------------- streaming runs
@@ -545,6 +660,7 @@ def simulate_summary(
     backend: str | None = None,
     executor: Literal["local", "dask"] | DaskExecutor | None = None,
     scheduler: str | None = None,
+    dtype: Any = "float64",
 ) -> RunSummary:
     """Run the simulation and summarize it block by block, in bounded memory.
 
@@ -559,7 +675,7 @@ def simulate_summary(
 
     Parameters
     ----------
-    scenario, samples, rng, method, block_size, xp, progress, resolved, backend
+    scenario, samples, rng, method, block_size, xp, progress, resolved, backend, dtype
         As for :func:`simulate`. Whatever the backend, each block's outputs are copied to
         the host (:func:`simulator.backends.to_host`) before they are checked, kept or
         summarized: the summaries are computed by NumPy from host arrays.
@@ -618,7 +734,9 @@ def simulate_summary(
     remote = _remote_executor(executor, scheduler)
     cluster_workers = workers
     workers = default_workers() if workers is None else workers
-    plan = _plan(scenario, samples, rng, method, block_size, workers, None)
+    plan = _plan(scenario, samples, rng, method, block_size, workers, None, resolve_dtype(dtype))
+    if plan.dtype != "float64":
+        _check_float32(plan, xp)
     scenario, seed, total, names = plan.scenario, plan.seed, plan.total, plan.names
     years = scenario.years.all
     per_sample = 3 * len(names) * len(years) * 8
@@ -636,7 +754,12 @@ def simulate_summary(
         kept = {v: {m: np.empty((total, len(years))) for m in names} for v in ("w", "c")}
 
     def work(i: int) -> tuple[int, Any]:
-        a, b, drawn = _compute_block(plan, i, xp, clock)
+        buffers = None
+        if save_samples is None:  # the block is summarized or kept before work returns
+            buffers = getattr(local, "buffers", None)
+            if buffers is None:
+                buffers = local.buffers = {}
+        a, b, drawn = _compute_block(plan, i, xp, clock, buffers)
         rows = slice(int(plan.offsets[i]), int(plan.offsets[i + 1]))
         if exact:
             for m in names:
@@ -723,6 +846,7 @@ def simulate_summary(
         versions=package_versions(backend_name),
         samples_file=samples_file,
         backend=backend_name,
+        dtype=plan.dtype,
     )
 
 
@@ -801,6 +925,8 @@ class _Plan:
     names: tuple[str, ...]
     uncertain: tuple[str, ...]
     """Dotted paths of the uncertain scalar parameters (:func:`uncertain_names`)."""
+    dtype: str = "float64"
+    """Floating-point type of the model's arithmetic (:func:`resolve_dtype`)."""
 
 
 def _plan(
@@ -811,6 +937,7 @@ def _plan(
     block_size: int,
     workers: int,
     blocks: Sequence[int] | None,
+    dtype: str = "float64",
 ) -> _Plan:
     """Check the arguments of a run and split it into blocks."""
     n = scenario.sampling.samples if samples is None else int(samples)
@@ -849,6 +976,7 @@ def _plan(
         int(offsets[-1]),
         names,
         tuple(uncertain_names(scenario)),
+        dtype,
     )
 
 
@@ -865,14 +993,21 @@ class _Clock:
 
 
 def _compute_block(
-    plan: _Plan, i: int, xp: Any, clock: _Clock
+    plan: _Plan,
+    i: int,
+    xp: Any,
+    clock: _Clock,
+    buffers: dict[tuple[str, str], NDArray[np.float64]] | None = None,
 ) -> tuple[
     dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]
 ]:
     """Both variants of block ``plan.todo[i]``, checked finite, as NumPy arrays.
 
     The third item holds the block's draws of the uncertain parameters
-    (:attr:`_Plan.uncertain`), as the model used them.
+    (:attr:`_Plan.uncertain`), as the model used them. ``buffers`` (a float32 run only;
+    ignored in float64): the calling thread's float64 arrays to convert the model's outputs
+    into, reused block after block (fresh memory is slow to touch on virtual machines), so
+    the caller must be done with the arrays returned before its next call.
     """
     scenario, years = plan.scenario, plan.scenario.years.all
     t0 = time.perf_counter()
@@ -880,20 +1015,35 @@ def _compute_block(
         scenario, plan.seed, plan.todo[i], block_size=plan.block_size, size=plan.sizes[i]
     )
     drawn = {name: draws[name] for name in plan.uncertain}
-    inputs = build_inputs(scenario, draws, xp=xp)
+    inputs = build_inputs(scenario, draws, xp=xp, dtype=_model_dtype(plan.dtype))
     t1 = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
         with_shocks, without = evaluate_pair(inputs)
     first = int(plan.offsets[i])
     a: dict[str, NDArray[np.float64]] = {}
     b: dict[str, NDArray[np.float64]] = {}
+    if plan.dtype == "float64":
+        buffers = None
     for m in plan.names:
-        a[m], b[m] = _to_numpy(with_shocks[m]), _to_numpy(without[m])
-        _check_finite(m, a[m], "with the shocks", years, first, inputs)
-        _check_finite(m, b[m], "without the shocks", years, first, inputs)
+        a[m] = _to_numpy(with_shocks[m], _buffer(buffers, "w", m, plan))
+        b[m] = _to_numpy(without[m], _buffer(buffers, "c", m, plan))
+        _check_finite(m, a[m], "with the shocks", years, first, inputs, plan.dtype)
+        _check_finite(m, b[m], "without the shocks", years, first, inputs, plan.dtype)
     clock.add("sampling_s", t1 - t0)
     clock.add("model_s", time.perf_counter() - t1)
     return a, b, drawn
+
+
+def _buffer(
+    buffers: dict[tuple[str, str], NDArray[np.float64]] | None, variant: str, m: str, plan: _Plan
+) -> NDArray[np.float64] | None:
+    """A flat float64 array of ``buffers`` for one block's output (None: no buffers)."""
+    if buffers is None:
+        return None
+    out = buffers.get((variant, m))
+    if out is None:
+        out = buffers[variant, m] = np.empty(plan.block_size * len(plan.scenario.years.all))
+    return out
 
 
 def _ordered(work: Callable[[int], Any], count: int, workers: int) -> Iterator[Any]:
@@ -1086,10 +1236,12 @@ class _SamplesWriter:
 
 
 __all__ = [
+    "DTYPES",
     "answer_questions",
     "as_seed",
     "build_inputs",
     "package_versions",
+    "resolve_dtype",
     "simulate",
     "simulate_summary",
 ]

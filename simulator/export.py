@@ -191,6 +191,7 @@ def _run_attrs(result: SimulationResult | RunSummary) -> dict[str, Any]:
         "seed": _seed_attr(int(result.seed)),
         "method": result.method,
         "block_size": int(result.block_size),
+        "dtype": result.dtype,
         "versions": json_text(dict(result.versions), indent=None),
         "resolved": json_text(dict(result.resolved), indent=None),
         "source": "jevons",

@@ -58,6 +58,10 @@ class SimulationResult:
     backend : str
         The array library the model ran on: ``"numpy"``, ``"cupy"``, or the name of the
         namespace given as ``xp`` (``"array_api_strict"``).
+    dtype : str
+        Floating-point type of the model's arithmetic: ``"float64"`` (the default) or
+        ``"float32"`` (whose error is stated in ``docs/float32.md``); the arrays here are
+        float64 either way.
     """
 
     scenario_name: str
@@ -74,6 +78,7 @@ class SimulationResult:
     versions: Mapping[str, str] = field(default_factory=dict)
     inputs: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
     backend: str = "numpy"
+    dtype: str = "float64"
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -110,8 +115,8 @@ class SimulationResult:
             ``impact``; one float64 variable per uncertain input, named by its scenario path
             (``demand.segments.chat.elasticity.long``), dims ``(sample,)``, attribute
             ``role = "input"``. Attributes ``scenario``, ``n_samples``, ``seed`` (int, or
-            its decimal digits when it does not fit int64), ``method``, ``block_size``, and
-            ``versions`` and ``resolved`` as JSON text (so that ``to_netcdf`` can store
+            its decimal digits when it does not fit int64), ``method``, ``block_size``,
+            ``dtype`` (of the model's arithmetic), and ``versions`` and ``resolved`` as JSON text (so that ``to_netcdf`` can store
             them). ``ds[list(result.metrics)].to_dataarray("metric")`` stacks the metrics
             along a ``metric`` dimension.
 
@@ -184,7 +189,7 @@ class RunSummary:
         Versions of the numerical packages.
     samples_file : Path or None
         Where the per-sample paths were streamed (``save_samples``), else None.
-    backend : str
+    backend, dtype : str
         As in :class:`SimulationResult`.
     """
 
@@ -204,6 +209,7 @@ class RunSummary:
     versions: Mapping[str, str] = field(default_factory=dict)
     samples_file: Path | None = None
     backend: str = "numpy"
+    dtype: str = "float64"
 
     def variant(self, name: str) -> Mapping[str, NDArray[np.float64]]:
         """Always raises: a summary keeps no per-sample arrays."""

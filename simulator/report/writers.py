@@ -73,6 +73,7 @@ MANIFEST_KEYS: frozenset[str] = frozenset(
         "n_samples",
         "method",
         "block_size",
+        "dtype",
         "versions",
         "inputs_sha256",
         "timings",
@@ -154,6 +155,8 @@ def inputs_sha256(result: SimulationResult | RunSummary) -> str:
         "block_size": result.block_size,
         "versions": {k: v for k, v in result.versions.items() if k != "matplotlib"},
     }
+    if result.dtype != "float64":  # float64 runs keep the hashes they always had
+        key["dtype"] = result.dtype
     text = json.dumps(_json_value(key), sort_keys=True, allow_nan=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -188,6 +191,7 @@ def _write_summary_json(
             "seed": result.seed,
             "method": result.method,
             "block_size": result.block_size,
+            "dtype": result.dtype,
             "versions": dict(result.versions),
             "units": (
                 "canonical (MODEL.md §9), each record's in its unit field (1: "
@@ -245,6 +249,7 @@ def _write_manifest(
         "n_samples": result.n_samples,
         "method": result.method,
         "block_size": result.block_size,
+        "dtype": result.dtype,
         "versions": dict(result.versions),
         "inputs_sha256": inputs_sha256(result),
         "timings": dict(result.timings),
