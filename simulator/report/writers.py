@@ -387,21 +387,24 @@ def _write_and_publish(
     kill_point(1)
 
     files: list[Path] = []
-    _write_summary_csv(stage / SUMMARY_CSV_NAME, summary)
-    files.append(stage / SUMMARY_CSV_NAME)
-    kill_point(2)
-    _write_summary_json(stage / SUMMARY_JSON_NAME, result, summary, answers)
-    files.append(stage / SUMMARY_JSON_NAME)
-    if parquet:
-        from simulator.export import write_summary_parquet
 
-        write_summary_parquet(stage / SUMMARY_PARQUET_NAME, summary)
-        files.append(stage / SUMMARY_PARQUET_NAME)
-    if save_samples:
-        if not streamed:
-            _write_samples(stage / samples_name, result)
-        files.append(stage / samples_name)
-    files.extend(write_charts(result, stage))
+    def tables() -> None:  # written while other processes draw the charts
+        _write_summary_csv(stage / SUMMARY_CSV_NAME, summary)
+        files.append(stage / SUMMARY_CSV_NAME)
+        kill_point(2)
+        _write_summary_json(stage / SUMMARY_JSON_NAME, result, summary, answers)
+        files.append(stage / SUMMARY_JSON_NAME)
+        if parquet:
+            from simulator.export import write_summary_parquet
+
+            write_summary_parquet(stage / SUMMARY_PARQUET_NAME, summary)
+            files.append(stage / SUMMARY_PARQUET_NAME)
+        if save_samples:
+            if not streamed:
+                _write_samples(stage / samples_name, result)
+            files.append(stage / samples_name)
+
+    files.extend(write_charts(result, stage, alongside=tables))
     _write_manifest(stage / MANIFEST_NAME, result, files, extra)
     files.append(stage / MANIFEST_NAME)
     kill_point(3)
