@@ -148,17 +148,24 @@ class LogHistogram:
         zeros = np.zeros(rows, dtype=np.int64)
         infs = np.zeros(rows, dtype=np.int64)
         special = (kmin == 0) | (kmax == _INF_KEY)
+        dropped = None
         if special.any():
             # Window over the positive finite keys only; zeros and infs counted apart.
-            _window_special(keys, kmin, kmax, zeros, infs, special)
+            dropped = _window_special(keys, kmin, kmax, zeros, infs, special)
         width = int((kmax - kmin).max()) + 1
         np.subtract(
             keys, (kmin - np.arange(rows, dtype=np.int64) * width)[:, np.newaxis], out=keys
         )
-        counts = np.bincount(keys.reshape(-1), minlength=rows * width).reshape(rows, width)
-        if special.any():
-            counts[:, 0] -= zeros
-            counts[np.arange(rows), kmax - kmin] -= infs
+        if dropped is None:
+            counts = np.bincount(keys.reshape(-1), minlength=rows * width).reshape(rows, width)
+            if special.any():  # zeros and infs were clipped into the first and last buckets
+                counts[:, 0] -= zeros
+                counts[np.arange(rows), kmax - kmin] -= infs
+        else:  # many zeros or infs: left out of the count (one bucket hit over and over)
+            span, mask = dropped
+            keep = np.ones(keys.shape, dtype=np.bool_)
+            np.logical_not(mask, out=keep[span])
+            counts = np.bincount(keys[keep], minlength=rows * width).reshape(rows, width)
         return cls(rows, kmin.astype(np.int64), counts, zeros, infs, n)
 
     def merge(self, other: LogHistogram, /) -> LogHistogram:
@@ -338,6 +345,12 @@ class SignedHistogram:
         return _interpolated(self.order_statistics, self.total, probs)
 
 
+_DROP_SHARE = 0.125
+"""Share of zeros and infs in the special rows above which they are left out of the
+``bincount`` (a compress pass) instead of clipped into the window's end buckets: counting
+one bucket over and over is slow (each increment waits for the previous one). [-]"""
+
+
 def _window_special(
     keys: IntArray,
     kmin: IntArray,
@@ -345,25 +358,35 @@ def _window_special(
     zeros: IntArray,
     infs: IntArray,
     special: NDArray[np.bool_],
-) -> None:
-    """Count zeros and infs of the ``special`` rows; window and clip them to the finite keys.
+) -> tuple[slice, NDArray[np.bool_]] | None:
+    """Count zeros and infs of the ``special`` rows and window them to their finite keys.
 
     In place, for the rows from the first to the last special one at once (the others in
     between are left as they are): ``zeros`` and ``infs`` get each row's keys equal to 0
     and to :data:`_INF_KEY`; ``kmin`` and ``kmax`` become the smallest and largest of its
-    other keys (both 1 when it has none); its keys are clipped to that window, so that zeros
-    and infs land in its first and last bucket (subtracted again after counting).
+    other keys (both 1 when it has none).
+
+    Returns
+    -------
+    (slice, ndarray of bool) or None
+        Where zeros and infs are more than :data:`_DROP_SHARE` of those rows: the rows and
+        the mask of their zeros and infs, to be left out of the count (their keys are left
+        as they are). Otherwise None, and the keys are clipped to the window, so that zeros
+        and infs land in its first and last bucket (to be subtracted after counting).
     """
     marked = np.flatnonzero(special)
     span = slice(int(marked[0]), int(marked[-1]) + 1)
     block = keys[span]
-    zeros[span] = np.count_nonzero(block == 0, axis=1)
+    mask = block == 0
+    zeros[span] = np.count_nonzero(mask, axis=1)
     # Smallest key above 0: keys - 1 as unsigned puts the zeros last (2**64 - 1).
     shifted = np.subtract(block, 1)
     low = shifted.view(np.uint64).min(axis=1).view(np.int64) + 1  # 0: zeros only
     has_inf = bool((kmax[span] == _INF_KEY).any())
     if has_inf:
-        infs[span] = np.count_nonzero(block == _INF_KEY, axis=1)
+        at_inf = block == _INF_KEY
+        infs[span] = np.count_nonzero(at_inf, axis=1)
+        mask |= at_inf
         # Largest key below inf: INF_KEY - 1 - keys as unsigned puts the infs last.
         np.subtract(_INF_KEY - 1, block, out=shifted)
         high = _INF_KEY - 1 - shifted.view(np.uint64).min(axis=1).view(np.int64)  # INF: none
@@ -376,12 +399,15 @@ def _window_special(
     high[empty] = 1
     kmin[span] = low
     kmax[span] = high
+    if int(zeros[span].sum() + infs[span].sum()) > _DROP_SHARE * block.size:
+        return span, mask
     if has_inf:
         np.clip(block, low[:, np.newaxis], high[:, np.newaxis], out=block)
     else:
         np.maximum(block, low[:, np.newaxis], out=block)
         if empty.any():  # rows of zeros only: every key (0) is now 1, the window's top
             np.minimum(block, high[:, np.newaxis], out=block)
+    return None
 
 
 def _add_into(dest: IntArray, dest_lo: IntArray, src_lo: IntArray, src: IntArray) -> None:
