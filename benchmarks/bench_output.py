@@ -72,7 +72,9 @@ def main() -> None:
     from simulator.io import load_scenario
     from simulator.report.writers import write_outputs
 
-    run = simulate_summary(load_scenario(ROOT / "scenarios" / "deepseek.yaml"), args.samples, rng=1)
+    run = simulate_summary(
+        load_scenario(ROOT / "scenarios" / "deepseek.yaml"), args.samples, rng=1
+    )
     versions = {"old": old_write_outputs(args.ref), "new": write_outputs}
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in versions}
     work = Path(tempfile.mkdtemp(prefix="jevons-bench-output-"))

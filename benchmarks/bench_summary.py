@@ -110,7 +110,9 @@ def main() -> None:
         w, c = blocks[0]
         for metric in w:
             t0 = time.thread_time()
-            mod.StreamingSummary.of_block({metric: w[metric]}, {metric: c[metric]}, (), spaces[name])
+            mod.StreamingSummary.of_block(
+                {metric: w[metric]}, {metric: c[metric]}, (), spaces[name]
+            )
             per_metric[name][metric] = time.thread_time() - t0
     for w, c in blocks:
         same &= _same(
