@@ -19,12 +19,30 @@ from simulator.report import _forked, charts
 from tests.unit.test_charts import _result
 
 
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+def _children() -> set[int]:
+    """Pids of this process's children, running or not yet waited for (from /proc)."""
+    me = os.getpid()
+    pids: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+            pids.add(int(entry.name))
+    return pids
+
+
+@pytest.fixture
+def no_children_left():
+    """Fail the test if a process it forked is still there (running, or a zombie) after it."""
+    if not Path("/proc/self/stat").is_file():
+        pytest.skip("needs Linux /proc to list child processes")
+    before = _children()
+    yield
+    assert _children() <= before
 
 
 def _square(i: int) -> tuple[int, int]:
@@ -36,7 +54,7 @@ def _mark_then_square(folder: Path, i: int) -> tuple[int, int]:
     return _square(i)
 
 
-def test_results_come_back_in_task_order_from_two_processes(tmp_path):
+def test_results_come_back_in_task_order_from_two_processes(tmp_path, no_children_left):
     tasks = [partial(_mark_then_square, tmp_path, i) for i in range(12)]
 
     def first() -> None:
@@ -46,7 +64,6 @@ def test_results_come_back_in_task_order_from_two_processes(tmp_path):
     got = _forked.run_forked(tasks, 2, first=first)
     assert [v for v, _ in got] == [i * i for i in range(12)]
     assert {pid for _, pid in got} - {os.getpid()}  # a child took a task (the first)
-    assert _no_children_left()
 
 
 def test_one_worker_runs_here_in_order():
@@ -64,12 +81,11 @@ def _fail_in_child(parent: int, i: int) -> int:
     return i
 
 
-def test_a_failing_task_in_a_child_is_raised_here_with_its_traceback():
+def test_a_failing_task_in_a_child_is_raised_here_with_its_traceback(no_children_left):
     tasks = [partial(_fail_in_child, os.getpid(), i) for i in range(6)]
     with pytest.raises(ValueError, match=r"task \d failed") as info:
         _forked.run_forked(tasks, 2, first=lambda: time.sleep(0.2))
     assert any("in a chart process" in note for note in info.value.__notes__)
-    assert _no_children_left()
 
 
 def _kill_child(parent: int) -> int:
@@ -79,11 +95,10 @@ def _kill_child(parent: int) -> int:
     return 0
 
 
-def test_a_killed_child_is_reported():
+def test_a_killed_child_is_reported(no_children_left):
     tasks = [partial(_kill_child, os.getpid()) for _ in range(4)]
     with pytest.raises(ChildProcessError, match="killed by SIGKILL"):
         _forked.run_forked(tasks, 2, first=lambda: time.sleep(0.2))
-    assert _no_children_left()
 
 
 def _warn(i: int) -> int:
@@ -98,14 +113,13 @@ def test_warnings_of_children_are_issued_here():
     assert sorted(str(w.message) for w in caught) == [f"careful with {i}" for i in range(3)]
 
 
-def test_a_failure_of_the_work_alongside_stops_everything():
+def test_a_failure_of_the_work_alongside_stops_everything(no_children_left):
     def first() -> None:
         msg = "disk on fire"
         raise OSError(msg)
 
     with pytest.raises(OSError, match="disk on fire"):
         _forked.run_forked([partial(time.sleep, 0.05) for _ in range(8)], 2, first=first)
-    assert _no_children_left()
 
 
 def test_default_workers():
@@ -125,7 +139,7 @@ def test_charts_in_two_processes_are_the_files_of_one(tmp_path):
     assert not list((tmp_path / "two").glob(".*"))
 
 
-def test_a_chart_that_fails_leaves_no_file(tmp_path, monkeypatch):
+def test_a_chart_that_fails_leaves_no_file(tmp_path, monkeypatch, no_children_left):
     real = charts._save
 
     def save(fig, path):
@@ -139,4 +153,3 @@ def test_a_chart_that_fails_leaves_no_file(tmp_path, monkeypatch):
         charts.write_charts(_result(), tmp_path, metrics=("hbm_revenue",), workers=2)
     assert not (tmp_path / "hbm_revenue.png").exists()
     assert not list(tmp_path.glob(".*"))
-    assert _no_children_left()
