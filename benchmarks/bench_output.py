@@ -4,7 +4,9 @@ Run on demand: ``python benchmarks/bench_output.py [-n 10000] [--repeats 5] [--r
 Simulates ``scenarios/deepseek.yaml`` once (the output stage costs the same at any size: the
 charts are drawn from the summary table), then calls ``write_outputs`` of this tree and of
 ``--ref`` (its ``simulator/report/charts.py`` and ``writers.py``, loaded from git into
-temporary modules) alternately, ``--repeats`` times each, into fresh folders. Prints the
+temporary modules) alternately, ``--repeats`` times each, into fresh folders; the new code
+both as it runs (charts drawn in ``min(cores, charts)`` processes) and with its charts drawn
+in one process (``new, 1 process``: what the parallel drawing adds). Prints the
 median wall time of each, the CPU time of this process plus its children (forked chart
 processes), and the ratios; then checks that both wrote the same charts, byte for byte.
 Compare figures printed by one run only (the machine is shared).
@@ -75,13 +77,27 @@ def main() -> None:
     run = simulate_summary(
         load_scenario(ROOT / "scenarios" / "deepseek.yaml"), args.samples, rng=1
     )
-    versions = {"old": old_write_outputs(args.ref), "new": write_outputs}
+    from simulator.report import charts
+
+    def one_process(*a: Any, **k: Any) -> Any:
+        real = getattr(charts, "default_workers")  # noqa: B009 - not exported
+        setattr(charts, "default_workers", lambda _tasks: 1)  # noqa: B010
+        try:
+            return write_outputs(*a, **k)
+        finally:
+            setattr(charts, "default_workers", real)  # noqa: B010
+
+    versions = {
+        "old": old_write_outputs(args.ref),
+        "new": write_outputs,
+        "new, 1 process": one_process,
+    }
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in versions}
     work = Path(tempfile.mkdtemp(prefix="jevons-bench-output-"))
     try:
         for i in range(args.repeats):
             for name, write in versions.items():
-                out = work / f"{name}-{i}"
+                out = work / f"{name.replace(', ', '-').replace(' ', '')}-{i}"
                 wall, cpu = time.perf_counter(), _cpu()
                 write(out, run, run.summary, answers=run.answers)
                 times[name].append((time.perf_counter() - wall, _cpu() - cpu))
@@ -92,10 +108,11 @@ def main() -> None:
         }
         for name, (wall, cpu) in med.items():
             print(f"  {name}: wall {wall:.3f} s, CPU (all processes) {cpu:.3f} s")
-        print(
-            f"  old/new: wall {med['old'][0] / med['new'][0]:.2f}x, "
-            f"CPU {med['old'][1] / med['new'][1]:.2f}x"
-        )
+        for name in ("new", "new, 1 process"):
+            print(
+                f"  old/({name}): wall {med['old'][0] / med[name][0]:.2f}x, "
+                f"CPU {med['old'][1] / med[name][1]:.2f}x"
+            )
         pngs = sorted(p.name for p in (work / "new-0").glob("*.png"))
         old_pngs = sorted(p.name for p in (work / "old-0").glob("*.png"))
         same = pngs == old_pngs and all(
