@@ -161,7 +161,7 @@ class LogHistogram:
             if special.any():  # zeros and infs were clipped into the first and last buckets
                 counts[:, 0] -= zeros
                 counts[np.arange(rows), kmax - kmin] -= infs
-        else:  # many zeros or infs: left out of the count (one bucket hit over and over)
+        else:  # many zeros or infs: left out of the count
             span, mask = dropped
             keep = np.ones(keys.shape, dtype=np.bool_)
             np.logical_not(mask, out=keep[span])
@@ -347,8 +347,9 @@ class SignedHistogram:
 
 _DROP_SHARE = 0.125
 """Share of zeros and infs in the special rows above which they are left out of the
-``bincount`` (a compress pass) instead of clipped into the window's end buckets: counting
-one bucket over and over is slow (each increment waits for the previous one). [-]"""
+``bincount`` (one compress pass) instead of clipped into the window's end buckets and
+subtracted again: counting costs about 1 ns a value, so a series that is mostly 0 (idle or
+unmet capacity) is counted much faster without its zeros. [-]"""
 
 
 def _window_special(
