@@ -322,7 +322,7 @@ class StreamingSummary:
                 _impact_into(w_t, c_t, i_t)
             for variant, x in (("with_shocks", w_t), ("counterfactual", c_t), ("impact", i_t)):
                 hist: LogHistogram | SignedHistogram = (
-                    SignedHistogram.of(x, keys)
+                    SignedHistogram.of(x, keys, scratch)
                     if difference and variant == "impact"
                     else LogHistogram.of(x, keys)
                 )

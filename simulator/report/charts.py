@@ -23,9 +23,10 @@ version, and is written at :data:`DPI`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -38,6 +39,7 @@ from matplotlib.transforms import ScaledTranslation
 from numpy.typing import NDArray
 
 from simulator.report._atomic import atomic_write
+from simulator.report._forked import default_workers, run_forked
 from simulator.report.published import PublishedPoint, points_for
 from simulator.report.units import display_unit
 from simulator.result import RunSummary, SimulationResult
@@ -722,6 +724,18 @@ def _compute_by_kind(result: SimulationResult | RunSummary) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> None:
+    """Write ``fig`` as a PNG at :data:`DPI`, atomically, and release it.
+
+    The constrained layout is computed once here, at the resolution written, and then
+    switched off: ``savefig`` would otherwise draw the whole figure once without rendering
+    just to lay it out, then again to render it. The file is byte for byte the same.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.dpi = DPI
+        engine.execute(fig)
+        fig.set_layout_engine(None)
+
     def write(fh: BinaryIO) -> None:
         fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
 
@@ -731,12 +745,42 @@ def _save(fig: Figure, path: Path) -> None:
         fig.clear()
 
 
+def _fan_figure(result: SimulationResult | RunSummary, metric: str) -> Figure:
+    figure: Any = fan_chart(result, metric).get_figure()
+    return cast("Figure", figure)
+
+
+def _chart_jobs(
+    result: SimulationResult | RunSummary, metrics: Sequence[str]
+) -> list[tuple[str, Callable[[], Figure | None]]]:
+    """File names and figure builders of the charts of a run, in the order written."""
+    jobs: list[tuple[str, Callable[[], Figure | None]]] = [
+        ("impact.png", partial(impact_chart, result)),
+        ("fleet_balance.png", partial(fleet_balance_chart, result)),
+    ]
+    jobs += [(f"{m}.png", partial(_fan_figure, result, m)) for m in metrics if m in result.metrics]
+    if {"compute_training", "compute_inference"} <= set(result.metrics):
+        jobs.append(("compute_by_kind.png", partial(_compute_by_kind, result)))
+    return jobs
+
+
+def _write_chart(build: Callable[[], Figure | None], path: Path) -> bool:
+    """Build one chart and write it; False when there is nothing to draw."""
+    fig = build()
+    if fig is None:
+        return False
+    _save(fig, path)
+    return True
+
+
 def write_charts(
     result: SimulationResult | RunSummary,
     directory: str | Path,
     /,
     *,
     metrics: Sequence[str] = CHART_METRICS,
+    workers: int | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Write PNG charts of a run.
 
@@ -749,6 +793,13 @@ def write_charts(
     metrics : sequence of str, optional
         Metrics with a fan chart of their own, ``<metric>.png``; those not in the result are
         skipped.
+    workers : int, optional
+        Processes drawing charts, this one included (forked children: the charts are
+        independent and drawing one is CPU-bound). Default ``min(cores, charts)``, one
+        inside a :mod:`multiprocessing` worker (``jevons batch``) or without ``os.fork``.
+    alongside : callable, optional
+        Other work for this process to do while the children draw (the summary files),
+        before it draws charts of its own; with one worker, done first.
 
     Returns
     -------
@@ -758,34 +809,23 @@ def write_charts(
         metric, then ``compute_by_kind.png`` (training and inference compute side by side)
         when the result has both.
 
+    Raises
+    ------
+    BaseException
+        Whatever drawing or writing a chart raised (the first in the order above, with a
+        child's traceback as a note), or :class:`ChildProcessError` if a drawing process
+        died; every process has stopped by then and no chart is half-written.
+
     Notes
     -----
     Each file is written atomically (temporary name, then rename) at :data:`DPI`; figures
-    are released after saving.
+    are released after saving. The files are the same, byte for byte, whatever the number
+    of workers (:mod:`simulator.report._forked`).
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    impact_fig = impact_chart(result)
-    if impact_fig is not None:
-        path = folder / "impact.png"
-        _save(impact_fig, path)
-        written.append(path)
-    balance_fig = fleet_balance_chart(result)
-    if balance_fig is not None:
-        path = folder / "fleet_balance.png"
-        _save(balance_fig, path)
-        written.append(path)
-    for metric in metrics:
-        if metric not in result.metrics:
-            continue
-        ax = fan_chart(result, metric)
-        fig: Any = ax.get_figure()
-        path = folder / f"{metric}.png"
-        _save(fig, path)
-        written.append(path)
-    if {"compute_training", "compute_inference"} <= set(result.metrics):
-        path = folder / "compute_by_kind.png"
-        _save(_compute_by_kind(result), path)
-        written.append(path)
-    return written
+    jobs = _chart_jobs(result, metrics)
+    tasks = [partial(_write_chart, build, folder / name) for name, build in jobs]
+    n = default_workers(len(tasks)) if workers is None else max(1, workers)
+    done = run_forked(tasks, n, first=alongside)
+    return [folder / name for (name, _), ok in zip(jobs, done, strict=True) if ok]
