@@ -29,6 +29,7 @@ def _run(name: str) -> Any:
         seed=3,
         method="lhs",
         block_size=16_384,
+        dtype="float64",
         versions={"jevons": "9.9.9"},
     )
 
