@@ -13,8 +13,9 @@ single-threaded worker processes (the Dask executor), and prints the wall time o
 samples per second, how long the cluster took to start, how many tasks the run became, and
 whether the two summary tables are equal bit for bit (they must be). *model s* is the time
 spent in the model summed over threads or workers. ``--dask-malloc`` starts the cluster with
-Dask's default worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, which jevons removes
-from the clusters it starts), to measure what that setting costs (docs/scale-out.md).
+Dask's default worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, which jevons replaces
+with its own allocator setting in the clusters it starts), to measure what that setting
+costs (docs/scale-out.md).
 
 On one machine the Dask executor is not expected to be faster than the local one: the same
 cores do the same work, plus starting worker processes and sending each task's summaries

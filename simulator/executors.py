@@ -206,7 +206,7 @@ class DaskExecutor:
             if check_versions:
                 self._check_versions()
             self.slow_workers = sum(
-                1 for v in self.client.run(_trim_threshold).values() if v is not None
+                1 for v in self.client.run(_trim_threshold).values() if _slow_trim(v)
             )
             """Workers that run with ``MALLOC_TRIM_THRESHOLD_`` set (slower; see the notes)."""
             self.description = self.describe()
@@ -353,23 +353,42 @@ MALLOC_NOTE = (
     "Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_ set, which makes the model's "
     "large temporary arrays several times slower; see docs/scale-out.md for the worker setting"
 )
-"""Said when workers run with Dask's default ``MALLOC_TRIM_THRESHOLD_``."""
+"""Said when workers run with a low ``MALLOC_TRIM_THRESHOLD_`` (Dask's default, 65536)."""
 
 
 @contextlib.contextmanager
 def _fast_malloc() -> Iterator[None]:
-    """Start nanny workers without Dask's ``MALLOC_TRIM_THRESHOLD_`` (see :data:`MALLOC_NOTE`).
+    """Start nanny workers with jevons' allocator setting, not Dask's (see :data:`MALLOC_NOTE`).
 
-    Setting it (Dask's default, to return memory to the system sooner) also turns off glibc's
-    adaptive mmap threshold, so that every large temporary array of the model is mapped and
-    faulted in afresh: the model took 3.6x as long (docs/scale-out.md, benchmarks/dask_local.py).
+    Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` (to return memory to the system sooner) also turns
+    off glibc's adaptive mmap threshold, so that every large temporary array of the model is
+    mapped and faulted in afresh: the model took 3.6x as long (docs/scale-out.md,
+    benchmarks/dask_local.py). The workers get what :func:`simulator._malloc.keep_freed_memory`
+    sets in a ``jevons`` process, through the environment glibc reads at start-up.
     """
     import dask
 
+    from simulator._malloc import MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES
+
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
-    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    # what every jevons command sets in its own process (simulator._malloc), through the
+    # environment glibc reads at start-up
+    env["MALLOC_TRIM_THRESHOLD_"] = str(TRIM_THRESHOLD_BYTES)
+    env["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD_BYTES)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         yield
+
+
+def _slow_trim(value: str | None) -> bool:
+    """Whether a worker's ``MALLOC_TRIM_THRESHOLD_`` hands block memory back (Dask's 65536)."""
+    from simulator._malloc import TRIM_THRESHOLD_BYTES
+
+    if value is None:
+        return False
+    try:
+        return int(value) < TRIM_THRESHOLD_BYTES
+    except ValueError:
+        return True
 
 
 def _trim_threshold() -> str | None:

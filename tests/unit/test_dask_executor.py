@@ -32,6 +32,8 @@ from simulator.executors import (
     DaskExecutor,
     ExecutorUnavailableError,
     _fast_malloc,
+    _slow_trim,
+    _trim_threshold,
 )
 from simulator.io import load_scenario
 from simulator.schema import Scenario
@@ -54,6 +56,23 @@ def client() -> Iterator[Any]:
         distributed.Client(cluster) as c,
     ):
         yield c
+
+
+def test_workers_started_by_jevons_keep_freed_memory(client: Any) -> None:
+    # the environment glibc reads at start-up: jevons' own thresholds (simulator._malloc),
+    # not Dask's MALLOC_TRIM_THRESHOLD_=65536, which faults every block's arrays afresh
+    from simulator._malloc import TRIM_THRESHOLD_BYTES
+
+    values = set(client.run(_trim_threshold).values())
+    assert values == {str(TRIM_THRESHOLD_BYTES)}
+    assert not any(_slow_trim(v) for v in values)
+
+
+@pytest.mark.parametrize(
+    ("value", "slow"), [(None, False), ("65536", True), ("1073741824", False), ("x", True)]
+)
+def test_which_trim_thresholds_are_noted_as_slow(value: str | None, slow: bool) -> None:
+    assert _slow_trim(value) is slow
 
 
 @pytest.fixture(scope="module")
