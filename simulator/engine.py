@@ -55,7 +55,15 @@ from simulator.sampling import (
 from simulator.schema import Scenario
 from simulator.schema.scenario import Adoption
 from simulator.sketch import RELATIVE_ERROR
-from simulator.streaming import QuestionSpec, StreamingSummary, Workspace
+from simulator.streaming import (
+    BlockMoments,
+    QuestionSpec,
+    StreamingSummary,
+    Workspace,
+    block_moments,
+    merge_moments,
+    with_moments,
+)
 from simulator.summary import (
     DEFAULT_PROBS,
     QuestionAnswer,
@@ -752,6 +760,7 @@ def simulate_summary(
     kept: dict[str, dict[str, NDArray[np.float64]]] = {}
     if exact:
         kept = {v: {m: np.empty((total, len(years))) for m in names} for v in ("w", "c")}
+    shares: dict[int, StreamingSummary] = {}  # each worker thread's histograms, by thread
 
     def work(i: int) -> tuple[int, Any]:
         buffers = None
@@ -773,8 +782,13 @@ def simulate_summary(
         part = StreamingSummary.of_block(
             a, b, questions, ws, replicates=replicates, first=int(plan.offsets[i])
         )
+        # Histograms, hits and counts (integers: exact in any order) are merged here, into
+        # this thread's share; only the floats go back to be merged in block order.
+        moments = block_moments(part)
+        share = shares.get(threading.get_ident())
+        shares[threading.get_ident()] = part if share is None else share.merge(part)
         clock.add("summarize_s", time.perf_counter() - started)
-        return plan.sizes[i], (part, (a, b, drawn) if save_samples is not None else None)
+        return plan.sizes[i], (moments, (a, b, drawn) if save_samples is not None else None)
 
     writer = (
         _samples_writer(save_samples)(save_samples, names, years, total, uncertain_names(scenario))
@@ -782,6 +796,7 @@ def simulate_summary(
         else None
     )
     merged = StreamingSummary(0, {}, {})
+    moments: BlockMoments | None = None
     done = 0
     samples_file: Path | None = None
     try:
@@ -795,9 +810,9 @@ def simulate_summary(
                 if writer is not None:
                     writer.add(*payload)
             else:
-                part, block = payload
+                part_moments, block = payload
                 started = time.perf_counter()
-                merged = merged.merge(part)
+                moments = merge_moments(moments, part_moments)
                 clock.add("summarize_s", time.perf_counter() - started)
                 if writer is not None:
                     writer.add(*block)
@@ -809,6 +824,13 @@ def simulate_summary(
     finally:
         if writer is not None:
             writer.cleanup()
+    if shares and moments is not None:  # the threads' histograms, in any order: integers
+        started = time.perf_counter()
+        histograms = StreamingSummary(0, {}, {})
+        for share in shares.values():
+            histograms = histograms.merge(share)
+        merged = with_moments(histograms, moments)
+        clock.add("summarize_s", time.perf_counter() - started)
     t_sim = time.perf_counter() - t0
 
     started = time.perf_counter()

@@ -486,7 +486,7 @@ def run_group(
     """
     from simulator.engine import _Clock, _compute_block
     from simulator.sampling import se_replicates
-    from simulator.streaming import StreamingSummary, Workspace
+    from simulator.streaming import StreamingSummary, Workspace, block_moments
 
     replicates = se_replicates(plan.scenario.sampling.method)
     clock = _Clock()
@@ -502,12 +502,7 @@ def run_group(
                 part = StreamingSummary.of_block(
                     a, b, questions, ws, replicates=replicates, first=int(plan.offsets[i])
                 )
-                out.moments.append(
-                    {
-                        k: (s.moments, s.replicate_sums, s.replicate_counts)
-                        for k, s in part.series.items()
-                    }
-                )
+                out.moments.append(block_moments(part))
                 merged = part if merged is None else merged.merge(part)
                 clock.add("summarize_s", time.perf_counter() - started)
             if keep_arrays:
@@ -528,18 +523,11 @@ def merge_in_order(
     Block after block: the order the local executor merges them in, so the floats are the
     same bit for bit.
     """
-    from simulator.streaming import _merge_replicates
+    from simulator.streaming import merge_moments
 
     out = merged_moments
     for block in group.moments:
-        if out is None:
-            out = dict(block)
-            continue
-        merged: dict[tuple[str, str], _Floats] = {}
-        for k, (m, sums, counts) in out.items():
-            bm, bsums, bcounts = block[k]
-            merged[k] = (m.merge(bm), *_merge_replicates((sums, counts), (bsums, bcounts)))
-        out = merged
+        out = merge_moments(out, block)
     return {} if out is None else out
 
 
@@ -583,7 +571,7 @@ def run_blocks(
         The merged summary (moments merged block by block, as the local executor does), or
         None for an exact run.
     """
-    from simulator.streaming import SeriesSummary, StreamingSummary
+    from simulator.streaming import with_moments
 
     stream = not exact
     keep = exact or save
@@ -609,14 +597,4 @@ def run_blocks(
             on_block(i, got.arrays[k] if keep else None)
     if histograms is None or moments is None:
         return None
-    series = {
-        key: SeriesSummary(moments[key][0], s.histogram, moments[key][1], moments[key][2])
-        for key, s in histograms.series.items()
-    }
-    return StreamingSummary(
-        histograms.n,
-        series,
-        histograms.hits,
-        histograms.replicate_hits,
-        histograms.replicate_counts,
-    )
+    return with_moments(histograms, moments)

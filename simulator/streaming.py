@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,7 +42,17 @@ from simulator.summary import (
     replicate_se,
 )
 
-__all__ = ["Moments", "QuestionSpec", "SeriesSummary", "StreamingSummary", "Workspace"]
+__all__ = [
+    "BlockMoments",
+    "Moments",
+    "QuestionSpec",
+    "SeriesSummary",
+    "StreamingSummary",
+    "Workspace",
+    "block_moments",
+    "merge_moments",
+    "with_moments",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -480,6 +491,49 @@ def impact_column(w: FloatArray, c: FloatArray, column: int, metric: str) -> Flo
     out = np.empty(w.shape[0])
     _impact_into(w[:, column], c[:, column], out)
     return out
+
+
+BlockMoments: TypeAlias = (
+    "dict[tuple[str, str], tuple[Moments, FloatArray | None, IntArray | None]]"
+)
+"""Each series' moments and per-replicate sums and counts, keyed ``(variant, metric)``."""
+
+
+def block_moments(part: StreamingSummary) -> BlockMoments:
+    """The floating-point part of a summary: what must be merged block after block.
+
+    Histograms, question hits and counts are integers: their merge is exact in any order,
+    so they may be merged anywhere (in the worker threads, on a cluster). Moments and
+    replicate sums are floats: merged in block order (:func:`merge_moments`), the run's
+    numbers do not depend on its schedule.
+    """
+    return {k: (s.moments, s.replicate_sums, s.replicate_counts) for k, s in part.series.items()}
+
+
+def merge_moments(running: BlockMoments | None, block: BlockMoments) -> BlockMoments:
+    """``running`` (the blocks so far, None for none) followed by ``block``."""
+    if running is None:
+        return dict(block)
+    merged: BlockMoments = {}
+    for k, (m, sums, counts) in running.items():
+        bm, bsums, bcounts = block[k]
+        merged[k] = (m.merge(bm), *_merge_replicates((sums, counts), (bsums, bcounts)))
+    return merged
+
+
+def with_moments(histograms: StreamingSummary, moments: BlockMoments) -> StreamingSummary:
+    """``histograms``' integer parts with ``moments`` merged in block order (same run)."""
+    series = {
+        key: SeriesSummary(moments[key][0], s.histogram, moments[key][1], moments[key][2])
+        for key, s in histograms.series.items()
+    }
+    return StreamingSummary(
+        histograms.n,
+        series,
+        histograms.hits,
+        histograms.replicate_hits,
+        histograms.replicate_counts,
+    )
 
 
 def _merge_replicates(

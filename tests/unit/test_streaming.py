@@ -172,6 +172,28 @@ def test_streamed_run_is_within_the_bound_and_independent_of_workers(deepseek) -
         np.testing.assert_allclose(got[rows], want[rows], rtol=1e-9, equal_nan=True)
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_streamed_run_equals_merging_every_block_in_order(deepseek, workers: int) -> None:
+    # The engine merges each thread's histograms in the thread (integers: any order) and
+    # only the moments in block order: the table must be the one that merging whole block
+    # summaries one after the other gives, bit for bit.
+    from simulator.engine import _question_specs
+    from simulator.streaming import StreamingSummary
+
+    result = simulate(deepseek, 4000, rng=6, block_size=512)
+    questions = _question_specs(deepseek)
+    merged = StreamingSummary(0, {}, {})
+    for first in range(0, 4000, 512):
+        rows = slice(first, first + 512)
+        w = {m: result.variant("with_shocks")[m][rows] for m in result.metrics}
+        c = {m: result.variant("counterfactual")[m][rows] for m in result.metrics}
+        merged = merged.merge(StreamingSummary.of_block(w, c, questions, first=first))
+    want = merged.table(result.years, scenario=deepseek.name)
+    run = simulate_summary(deepseek, 4000, rng=6, block_size=512, workers=workers, exact_budget=0)
+    assert run.summary.to_records() == want.to_records()
+    assert run.answers == merged.answers(questions)
+
+
 def test_save_samples_streams_the_same_arrays_as_simulate(deepseek, tmp_path) -> None:
     result = simulate(deepseek, 1500, rng=7, block_size=512)
     path = tmp_path / "s.npz"
