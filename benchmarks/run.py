@@ -277,7 +277,7 @@ def main() -> None:
             print(fmt_row(m))
         print()
         print(
-            "| samples | old / new (work) | new / floor (work) | summaries / new work | "
+            "| samples | old / new (work) | new / floor (work) | summaries / all stages | "
             "quantiles |"
         )
         print("|---|---|---|---|---|")
