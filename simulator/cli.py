@@ -121,8 +121,8 @@ DtypeOption = Annotated[
         "--dtype",
         case_sensitive=False,
         help="Floating-point type of the model's arithmetic. float64 (the default) is the "
-        "reference. float32 runs the model stage about 1.9x faster (draws and summaries stay "
-        "float64: a whole run takes about 11% less CPU, and no less memory); its worst "
+        "reference. float32 runs the model stage about 1.7x faster (draws and summaries stay "
+        "float64: a whole run takes about 6% less CPU, and no less memory); its worst "
         "relative error measured on the shipped scenarios is 8e-5 on a mean, 1.1e-3 on an "
         "sd, 2.6e-6 on a quantile and 7e-6 (absolute) on a question's probability (idle and "
         "unmet H100e: relative to the installed fleet): docs/float32.md. The first 1,024 "
