@@ -547,8 +547,9 @@ def run(
         typer.Option(
             min=1,
             max=256,
-            help="Threads computing blocks of samples (default: the CPUs available, at most "
-            "8). Results do not depend on it.",
+            help="Threads computing blocks of samples, and at most as many processes "
+            "drawing the charts (default: the CPUs available, at most 8). Results do not "
+            "depend on it.",
             show_default=False,
         ),
     ] = None,
@@ -788,6 +789,7 @@ def _run_and_report(
                     },
                     save_samples=scratch is not None,
                     parquet=parquet,
+                    chart_workers=workers,
                 )
         except OSError as exc:
             typer.echo(str(exc), err=True)

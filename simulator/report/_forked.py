@@ -72,6 +72,8 @@ def default_workers(tasks: int) -> int:
     """
     if not hasattr(os, "fork") or tasks <= 1:
         return 1
+    if "distributed" in sys.modules:  # a Dask client's threads: no fork beside them
+        return 1
     mp = sys.modules.get("multiprocessing")
     if mp is not None and mp.parent_process() is not None:
         return 1
@@ -134,6 +136,9 @@ def _child(tasks: Sequence[Callable[[], T]], fd: int, out: int, parent: int) -> 
     """Body of a forked child: work, send ``(results, failure, warnings)``, exit (never return)."""
     code = 0
     try:
+        # Ctrl-C reaches the whole process group: the parent decides what it stops (it
+        # drains the pipe, so no new chart starts, and waits for the ones in hand)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _die_with_parent(parent)
         results, failure, notes = _work(tasks, fd)
         sent = (results, None if failure is None else (failure[0], _failure(failure[1])), notes)
@@ -205,10 +210,18 @@ def run_forked(
     notes: list[Any] = []
     try:
         for _ in range(workers - 1):
-            result_r, result_w = os.pipe()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # fork + threads (3.12+)
-                pid = os.fork()
+            try:
+                result_r, result_w = os.pipe()
+            except OSError:  # out of descriptors: the processes started so far do it
+                break
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # fork + threads
+                    pid = os.fork()
+            except OSError:  # no memory or process slot for a child: do without it
+                os.close(result_r)
+                os.close(result_w)
+                break
             if pid == 0:  # pragma: no cover - the child's coverage is not collected
                 os.close(result_r)
                 _child(tasks, read_fd, result_w, parent)
@@ -230,7 +243,16 @@ def run_forked(
         if failures or children:
             _drain(read_fd)
         os.close(read_fd)
-    for results, failure, child_notes in _collect(children):
+    interrupted = next((f for f in failures if isinstance(f[1], KeyboardInterrupt)), None)
+    try:
+        reports = _collect(children)
+    except BaseException:
+        if interrupted is not None:  # Ctrl-C here: that, not a child it stopped
+            raise interrupted[1] from None
+        raise
+    if interrupted is not None:
+        raise interrupted[1]
+    for results, failure, child_notes in reports:
         own.update(results)
         notes.extend(child_notes)
         if failure is not None:
@@ -262,6 +284,9 @@ def _collect(children: dict[int, int]) -> list[tuple[dict[int, Any], Any, list[A
                 interrupted = interrupted or exc
                 data = b""
                 break
+        if interrupted is not None:  # Ctrl-C: do not wait on a child that may hang
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         while True:
             try:
                 _, status = os.waitpid(pid, 0)
@@ -269,8 +294,10 @@ def _collect(children: dict[int, int]) -> list[tuple[dict[int, Any], Any, list[A
             except ChildProcessError:
                 status = 0
                 break
-            except BaseException as exc:  # noqa: BLE001 - keep waiting: no zombie left
+            except BaseException as exc:  # noqa: BLE001 - Ctrl-C: kill it, then reap it
                 interrupted = interrupted or exc
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
         del children[pid]
         if data:
             reports.append(pickle.loads(data))

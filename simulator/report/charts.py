@@ -795,8 +795,9 @@ def write_charts(
         skipped.
     workers : int, optional
         Processes drawing charts, this one included (forked children: the charts are
-        independent and drawing one is CPU-bound). Default ``min(cores, charts)``, one
-        inside a :mod:`multiprocessing` worker (``jevons batch``) or without ``os.fork``.
+        independent and drawing one is CPU-bound): at most this many, and at most
+        ``min(cores, charts)``; one inside a :mod:`multiprocessing` worker (``jevons
+        batch``), beside a Dask client, or without ``os.fork``.
     alongside : callable, optional
         Other work for this process to do while the children draw (the summary files),
         before it draws charts of its own; with one worker, done first.
@@ -826,6 +827,8 @@ def write_charts(
     folder.mkdir(parents=True, exist_ok=True)
     jobs = _chart_jobs(result, metrics)
     tasks = [partial(_write_chart, build, folder / name) for name, build in jobs]
-    n = default_workers(len(tasks)) if workers is None else max(1, workers)
+    n = default_workers(len(tasks))  # 1 where forking is unsafe or useless
+    if workers is not None:  # at most the run's --workers
+        n = min(n, max(1, workers))
     done = run_forked(tasks, n, first=alongside)
     return [folder / name for (name, _), ok in zip(jobs, done, strict=True) if ok]

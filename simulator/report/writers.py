@@ -350,6 +350,7 @@ def write_outputs(
     manifest_extra: Mapping[str, Any] | None = None,
     save_samples: bool = False,
     parquet: bool = False,
+    chart_workers: int | None = None,
 ) -> list[Path]:
     """Write a run's summary, charts, manifest and optionally its samples to a folder.
 
@@ -374,6 +375,9 @@ def write_outputs(
         Also write ``summary.parquet``, and write the samples as ``samples.parquet``
         instead of ``samples.npz`` (for a streamed :class:`RunSummary`, the format is the
         one its samples file was streamed in). Needs the extra ``jevons[io]``.
+    chart_workers : int, optional
+        Processes that draw the charts, this one included (the run's ``--workers``);
+        default: the cores available (:func:`simulator.report._forked.default_workers`).
 
     Returns
     -------
@@ -433,7 +437,15 @@ def write_outputs(
             raise IsADirectoryError(msg)
         with staging_folder(target) as stage:
             names = _write_and_publish(
-                result, summary, answers, stage, target, save_samples, extra, parquet
+                result,
+                summary,
+                answers,
+                stage,
+                target,
+                save_samples,
+                extra,
+                parquet,
+                chart_workers,
             )
     except BaseException as exc:
         if isinstance(exc, Exception) and not isinstance(exc, MemoryError):
@@ -452,6 +464,7 @@ def _write_and_publish(
     save_samples: bool,
     extra: dict[str, Any],
     parquet: bool = False,
+    chart_workers: int | None = None,
 ) -> list[str]:
     """Write a run's files into ``stage``, then publish it as ``target``; the file names."""
     streamed = save_samples and isinstance(result, RunSummary)
@@ -478,7 +491,7 @@ def _write_and_publish(
                 _write_samples(stage / samples_name, result)
             files.append(stage / samples_name)
 
-    files.extend(write_charts(result, stage, alongside=tables))
+    files.extend(write_charts(result, stage, workers=chart_workers, alongside=tables))
     _write_manifest(stage / MANIFEST_NAME, result, files, extra)
     files.append(stage / MANIFEST_NAME)
     kill_point(3)

@@ -127,6 +127,57 @@ def test_default_workers():
     assert 1 <= _forked.default_workers(12) <= min(12, _forked.available_cores())
 
 
+def test_no_fork_beside_a_dask_client(monkeypatch):
+    # a Dask client keeps threads running; a child forked beside them could inherit a
+    # lock one of them holds
+    monkeypatch.setitem(__import__("sys").modules, "distributed", object())
+    assert _forked.default_workers(12) == 1
+
+
+def _ctrl_c_here(parent: int, i: int) -> int:
+    if os.getpid() == parent:
+        time.sleep(0.1)  # the child is in its task
+        raise KeyboardInterrupt  # Ctrl-C in this process
+    os.kill(os.getpid(), signal.SIGKILL)  # a child that dies of it without a word
+    return i
+
+
+def test_ctrl_c_in_this_process_is_raised_as_such(no_children_left):
+    # not as "a chart process died" (exit 3 from the CLI): the interrupt comes first
+    tasks = [partial(_ctrl_c_here, os.getpid(), i) for i in range(6)]
+    with pytest.raises(KeyboardInterrupt):
+        _forked.run_forked(tasks, 2)
+
+
+def test_children_ignore_sigint(no_children_left):
+    # Ctrl-C reaches the whole process group; a child must not die of it mid-chart
+    def interrupt_the_group() -> None:
+        time.sleep(0.1)
+        for pid in _children():
+            os.kill(pid, signal.SIGINT)
+
+    def slow_square(i: int) -> tuple[int, int]:
+        time.sleep(0.3)
+        return _square(i)
+
+    got = _forked.run_forked(
+        [partial(slow_square, i) for i in range(4)], 2, first=interrupt_the_group
+    )
+    assert [value for value, _ in got] == [0, 1, 4, 9]
+
+
+def test_a_failed_fork_runs_every_task_here(monkeypatch, no_children_left):
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    fds = len(list(Path("/proc/self/fd").iterdir()))
+    got = _forked.run_forked([partial(_square, i) for i in range(4)], 3)
+    assert [v for v, _ in got] == [0, 1, 4, 9]
+    assert {pid for _, pid in got} == {os.getpid()}
+    assert len(list(Path("/proc/self/fd").iterdir())) == fds  # no pipe left open
+
+
 def test_charts_in_two_processes_are_the_files_of_one(tmp_path):
     result = _result()
     metrics = ("hbm_revenue", "power_w")
@@ -153,3 +204,29 @@ def test_a_chart_that_fails_leaves_no_file(tmp_path, monkeypatch, no_children_le
         charts.write_charts(_result(), tmp_path, metrics=("hbm_revenue",), workers=2)
     assert not (tmp_path / "hbm_revenue.png").exists()
     assert not list(tmp_path.glob(".*"))
+
+
+@pytest.mark.parametrize(("workers", "most"), [(1, 1), (None, 2)])
+def test_jevons_run_draws_charts_in_at_most_its_workers(
+    workers: int | None, most: int, tmp_path, monkeypatch
+):
+    # --workers 1 on a shared machine means one core, for the charts too
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    used: list[int] = []
+    real = _forked.run_forked
+
+    def spy(tasks, n, **kwargs):
+        used.append(n)
+        return real(tasks, n, **kwargs)
+
+    monkeypatch.setattr(charts, "run_forked", spy)
+    monkeypatch.setattr(_forked, "available_cores", lambda: 2)
+    monkeypatch.delitem(__import__("sys").modules, "distributed", raising=False)
+    args = ["run", str(Path(__file__).parents[1] / "data" / "valid.yaml"), "-n", "200"]
+    args += ["--out", str(tmp_path / "out")] + ([] if workers is None else ["--workers", "1"])
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert used == [most]

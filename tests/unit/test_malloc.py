@@ -52,8 +52,8 @@ def test_freed_block_memory_is_reused_without_page_faults() -> None:
     if not applied:
         pytest.skip("this C library has no glibc mallopt")
     _, default = _faults("default")
-    assert tuned < 100
-    assert default > 20 * 10_000
+    assert default > 20 * 5_000  # a fresh fault per page, nearly every round
+    assert tuned < default / 20  # the kernel's own faults (huge pages, say) aside
 
 
 @pytest.mark.parametrize(
