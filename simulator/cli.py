@@ -125,8 +125,8 @@ DtypeOption = Annotated[
         "float64: a whole run takes about 6% less CPU, and no less memory); its worst "
         "relative error measured on the shipped scenarios is 8e-5 on a mean, 1.1e-3 on an "
         "sd, 2.6e-6 on a quantile and 7e-6 (absolute) on a question's probability (idle and "
-        "unmet H100e: relative to the installed fleet): docs/float32.md. The first 1,024 "
-        "samples are computed both ways and a scenario whose statistics there miss the "
+        "unmet H100e: relative to the installed fleet): docs/float32.md. A check sample of 1,024 "
+        "paths is computed both ways and a scenario whose statistics there miss the "
         "bounds stated there is refused (exit 1).",
     ),
 ]

@@ -297,8 +297,9 @@ def check_float32_block(
         bound = FLOAT32_BOUNDS[e.kind]
         if not e.error <= bound:
             msg = (
-                f"float32 is not accurate enough for this scenario: on the first {n:,} "
-                f"samples of block {block}, {e.where} is {e.float32:.7g} in float32 and "
+                f"float32 is not accurate enough for this scenario: on a check sample of "
+                f"{n:,} paths (drawn as block {block} of the run), {e.where} is "
+                f"{e.float32:.7g} in float32 and "
                 f"{e.float64:.7g} in "
                 f"float64, an error of {e.error:.3g} where docs/float32.md promises at most "
                 f"{bound:.3g} for a {e.kind}; run it in float64 (the default)"

@@ -284,12 +284,22 @@ def test_a_run_whose_first_block_misses_a_bound_is_refused(
 ) -> None:
     monkeypatch.setattr(precision, "FLOAT32_BOUNDS", dict.fromkeys(FLOAT32_BOUNDS, 0.0))
     sc = load_scenario(DEEPSEEK)
-    with pytest.raises(Float32Error, match="first 300 samples of block 0") as info:
+    check = r"a check sample of 300 paths \(drawn as block 0 of the run\)"
+    with pytest.raises(Float32Error, match=check) as info:
         simulate_summary(sc, 300, rng=1, dtype="float32")
     assert isinstance(info.value, SimulationError)  # the CLI's exit 1
     with pytest.raises(Float32Error):
         simulate(sc, 300, rng=1, dtype="float32")
     simulate_summary(sc, 300, rng=1)  # float64 is never checked
+
+
+def test_a_float64_overflow_in_the_check_is_the_runs_not_float32s() -> None:
+    # reported as a float64 run reports it (located), not as "float32 is not accurate"
+    bad = load_scenario(DEEPSEEK, ["chips.pue=1e300"])
+    with pytest.raises(SimulationError, match=r"chips\.pue is 1e\+300 in that sample") as info:
+        simulate_summary(bad, 300, rng=1, dtype="float32")
+    assert not isinstance(info.value, Float32Error)
+    assert "ran in float32" not in str(info.value)
 
 
 def test_overflow_in_float32_says_float64_may_not_overflow() -> None:
