@@ -13,9 +13,7 @@ and the same per 1e6 samples.
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,20 +34,12 @@ MODULES = ("__init__", "_layout", "demand", "fleet", "inputs", "market")
 
 def model_at(ref: str, where: Path) -> Callable[..., Any]:
     """``evaluate_pair`` of ``simulator/model`` at git ``ref``, imported from ``where``."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _gitref import package_at
+
     name = "model_at_" + "".join(c if c.isalnum() else "_" for c in ref)
-    package = where / name
-    package.mkdir()
-    for module in MODULES:
-        text = subprocess.run(
-            ["git", "show", f"{ref}:simulator/model/{module}.py"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        (package / f"{module}.py").write_text(text.replace("simulator.model", name))
-    sys.path.insert(0, str(where))
-    return importlib.import_module(name).evaluate_pair  # type: ignore[no-any-return]
+    package = package_at(ref, "simulator/model", MODULES, name, where)
+    return package.evaluate_pair  # type: ignore[no-any-return]
 
 
 def same(a: dict[str, Any], b: dict[str, Any]) -> bool:

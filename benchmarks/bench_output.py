@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import importlib.util
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,28 +29,17 @@ from typing import Any
 ROOT = Path(__file__).parents[1]
 
 
-def _old_module(name: str, source: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - git source
-    return module
-
-
 def old_write_outputs(ref: str) -> Callable[..., Any]:
     """``write_outputs`` as ``ref`` had it (its charts and writers modules)."""
 
-    def show(path: str) -> str:
-        return subprocess.run(
-            ["git", "show", f"{ref}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _gitref import module_from_source, show
 
-    _old_module("_old_charts", show("simulator/report/charts.py"))
-    writers = show("simulator/report/writers.py").replace(
+    module_from_source("_old_charts", show(ref, "simulator/report/charts.py"))
+    writers = show(ref, "simulator/report/writers.py").replace(
         "from simulator.report.charts import", "from _old_charts import"
     )
-    return _old_module("_old_writers", writers).write_outputs  # type: ignore[no-any-return]
+    return module_from_source("_old_writers", writers).write_outputs  # type: ignore[no-any-return]
 
 
 def _cpu() -> float:

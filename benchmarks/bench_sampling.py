@@ -29,9 +29,7 @@ version's first run pays for its one-time tables, as a fresh process does.
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,19 +61,10 @@ MODULES = ("streams", "distributions", "designs", "paths", "__init__")
 
 def load_reference(ref: str, where: Path) -> types.ModuleType:
     """Import ``simulator/sampling`` as it is at git ``ref``, as package ``_ref_sampling``."""
-    pkg = where / "_ref_sampling"
-    pkg.mkdir()
-    for name in MODULES:
-        text = subprocess.run(
-            ["git", "show", f"{ref}:simulator/sampling/{name}.py"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        (pkg / f"{name}.py").write_text(text.replace("simulator.sampling", "_ref_sampling"))
-    sys.path.insert(0, str(where))
-    return importlib.import_module("_ref_sampling")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _gitref import package_at
+
+    return package_at(ref, "simulator/sampling", MODULES, "_ref_sampling", where)
 
 
 def _same(a: Any, b: Any) -> bool:

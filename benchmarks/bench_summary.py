@@ -12,9 +12,7 @@ that both give the same summary, bit for bit (moments, histograms, question coun
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import subprocess
 import sys
 import time
 import types
@@ -26,28 +24,17 @@ import numpy as np
 ROOT = Path(__file__).parents[1]
 
 
-def _module(name: str, source: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - git source
-    return module
-
-
 def old_streaming(ref: str) -> types.ModuleType:
     """``simulator.streaming`` as ``ref`` had it, on ``ref``'s ``simulator.sketch``."""
 
-    def show(path: str) -> str:
-        return subprocess.run(
-            ["git", "show", f"{ref}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _gitref import module_from_source, show
 
-    _module("_old_sketch", show("simulator/sketch.py"))
-    source = show("simulator/streaming.py").replace(
+    module_from_source("_old_sketch", show(ref, "simulator/sketch.py"))
+    source = show(ref, "simulator/streaming.py").replace(
         "from simulator.sketch import", "from _old_sketch import"
     )
-    return _module("_old_streaming", source)
+    return module_from_source("_old_streaming", source)
 
 
 def _flat(summary: Any) -> list[Any]:
