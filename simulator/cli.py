@@ -138,6 +138,16 @@ ScenarioFile = Annotated[
         exists=True, dir_okay=False, readable=True, help="Scenario YAML file.", show_default=False
     ),
 ]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Root seed (default: the scenario's sampling.seed, else fresh entropy).",
+        show_default=False,
+    ),
+]
+"""``--seed`` of the commands that simulate one scenario (run, sensitivity)."""
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -492,14 +502,7 @@ def run(
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Root seed (default: the scenario's sampling.seed, else fresh entropy).",
-            show_default=False,
-        ),
-    ] = None,
+    seed: SeedOption = None,
     method: Annotated[
         Method | None,
         typer.Option(

@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from simulator.cli import SetOption, _clean_errors, _fail, _inside_another_run, _LazyProgress, app
+from simulator.cli import (
+    SeedOption,
+    SetOption,
+    _clean_errors,
+    _fail,
+    _inside_another_run,
+    _LazyProgress,
+    app,
+)
 from simulator.cli_workflows import _publish, _unwritable, _usage
 from simulator.errors import EXIT_OUTPUT_ERROR, EXIT_SCENARIO_ERROR, ScenarioError
 
@@ -144,14 +152,7 @@ def sensitivity_command(
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Root seed (default: the scenario's sampling.seed, else fresh entropy).",
-            show_default=False,
-        ),
-    ] = None,
+    seed: SeedOption = None,
     overrides: SetOption = None,
     top: Annotated[
         int,
