@@ -181,7 +181,7 @@ def simulate(
         the default, is the reference; float32 rounds the draws to float32 for the model
         and converts its outputs back to float64 block by block, so the result's arrays
         are float64 either way. Its error on the summaries is stated in
-        ``docs/float32.md``; before the run, the first samples are computed both ways and
+        ``docs/float32.md``; before the run, a check sample of 1,024 paths is computed both ways and
         a float32 run whose statistics there miss float64's by more than the stated
         bounds is refused (:class:`simulator.precision.Float32Error`).
 
