@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.engine import simulate_summary
-from simulator.executors import DaskExecutor
+from simulator.executors import LOCAL_SCHEDULER_OPTIONS, DaskExecutor
 from simulator.io import load_scenario
 
 ROOT = Path(__file__).parents[1]
@@ -108,7 +108,11 @@ def _executor(workers: int, dask_malloc: bool) -> Iterator[DaskExecutor]:
     distributed: Any = importlib.import_module("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=LOCAL_SCHEDULER_OPTIONS,
         ) as cluster,
         distributed.Client(cluster) as client,
         DaskExecutor(client=client) as ex,

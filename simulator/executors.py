@@ -79,6 +79,11 @@ TASKS_IN_FLIGHT_PER_THREAD = 2
 CONNECT_TIMEOUT_S = 10.0
 """Seconds to wait for a scheduler to answer before giving up. [s]"""
 
+LOCAL_SCHEDULER_OPTIONS: dict[str, Any] = {"dashboard_address": "127.0.0.1:0"}
+"""Scheduler options of the ``LocalCluster`` jevons starts: its HTTP server (health and
+metrics only, no dashboard) on a free local port instead of distributed's default 8787,
+which warns "Port 8787 is already in use" beside any other cluster or notebook."""
+
 VERSION_KEYS: tuple[str, ...] = ("jevons", "numpy", "scipy", "array-api-compat")
 """Packages whose versions must match between client and workers (they make the numbers)."""
 
@@ -186,6 +191,7 @@ class DaskExecutor:
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=None,
+                        scheduler_kwargs=LOCAL_SCHEDULER_OPTIONS,
                         # the cluster is this run's own: its workers' warnings (a task
                         # cancelled by Ctrl-C, say) are not the user's business
                         silence_logs=logging.ERROR,

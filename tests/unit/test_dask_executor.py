@@ -10,9 +10,12 @@ Skipped, saying why, where Dask is not installed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ import cloudpickle
 from simulator.cli import app
 from simulator.engine import answer_questions, simulate, simulate_summary
 from simulator.executors import (
+    LOCAL_SCHEDULER_OPTIONS,
     SCHEDULER_ENV,
     DaskExecutor,
     ExecutorUnavailableError,
@@ -51,7 +55,11 @@ def client() -> Iterator[Any]:
     with (
         _fast_malloc(),  # as DaskExecutor starts its own: faster workers (docs/scale-out.md)
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=LOCAL_SCHEDULER_OPTIONS,
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -191,3 +199,22 @@ def test_workers_with_other_versions_are_refused(
         DaskExecutor(client=client)
     assert "jevons" in str(info.value)
     assert "(here 0.0.0)" in str(info.value)
+
+
+def test_the_cluster_jevons_starts_leaves_port_8787_alone() -> None:
+    # distributed's default HTTP port is 8787; with it held (another cluster, a notebook)
+    # the scheduler warned "Port 8787 is already in use" (an error under this suite's
+    # filterwarnings, and noise in a user's terminal): jevons' own cluster uses a free port
+    with contextlib.ExitStack() as stack:
+        holder = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+        try:
+            holder.bind(("0.0.0.0", 8787))
+            holder.listen()
+        except OSError:
+            pass  # already held by something else: the case under test all the same
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ex = stack.enter_context(DaskExecutor(n_workers=1))
+        assert ex.started_local
+        port = ex.client.scheduler_info()["services"]["dashboard"]
+        assert port != 8787
