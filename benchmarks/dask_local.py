@@ -7,12 +7,13 @@ Run on demand (needs ``pip install "jevons[dask]"``)::
     python benchmarks/dask_local.py --task-bytes   # what one task of 1 and 8 blocks returns
 
 It runs ``simulate_summary`` on ``scenarios/deepseek.yaml`` (streamed summaries, as
-``jevons run`` beyond the exact-quantile budget) twice on the same seed: on ``--workers``
-threads of this process (the local executor), then on a ``LocalCluster`` of ``--workers``
+``jevons run`` beyond the exact-quantile budget) on the same seed: in ``--workers`` forked
+processes (the local executor on Linux), on ``--workers`` threads of this process (the
+local executor with ``JEVONS_FORK=0``), then on a ``LocalCluster`` of ``--workers``
 single-threaded worker processes (the Dask executor), and prints the wall time of each,
 samples per second, how long the cluster took to start, how many tasks the run became, and
 whether the two summary tables are equal bit for bit (they must be). *model s* is the time
-spent in the model summed over threads or workers. ``--dask-malloc`` starts the cluster with
+spent in the model summed over threads or processes. ``--dask-malloc`` starts the cluster with
 Dask's default worker environment (``MALLOC_TRIM_THRESHOLD_=65536``, which jevons replaces
 with its own allocator setting in the clusters it starts), to measure what that setting
 costs (docs/scale-out.md).
@@ -29,15 +30,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import pickle
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from simulator._fork import FORK_ENV, ForkedMap
 from simulator.engine import simulate_summary
 from simulator.executors import LOCAL_SCHEDULER_OPTIONS, DaskExecutor
 from simulator.io import load_scenario
+from simulator.sampling import BLOCK_SIZE
 
 ROOT = Path(__file__).parents[1]
 
@@ -57,9 +61,18 @@ def main() -> None:
         return
     n = args.samples
 
-    t0 = time.perf_counter()
-    local = simulate_summary(sc, n, rng=args.seed, workers=args.workers, exact_budget=0)
-    t_local = time.perf_counter() - t0
+    locals_: list[tuple[str, float, Any]] = []
+    for fork in ("1", "0"):  # forked worker processes (the default on Linux), then threads
+        os.environ[FORK_ENV] = fork
+        forked = ForkedMap.possible(-(-n // BLOCK_SIZE))
+        t0 = time.perf_counter()
+        run = simulate_summary(sc, n, rng=args.seed, workers=args.workers, exact_budget=0)
+        kind = "forked processes" if forked else "threads"
+        locals_.append((f"local, {args.workers} {kind}", time.perf_counter() - t0, run))
+        if not forked:
+            break
+    del os.environ[FORK_ENV]
+    local = locals_[0][2]
 
     t0 = time.perf_counter()
     with _executor(args.workers, args.dask_malloc) as ex:
@@ -69,12 +82,14 @@ def main() -> None:
         remote = simulate_summary(sc, n, rng=args.seed, exact_budget=0, executor=ex)
         t_dask = time.perf_counter() - t0
 
-    same = remote.summary.to_records() == local.summary.to_records()
-    same = same and remote.answers == local.answers
+    same = all(
+        other.summary.to_records() == local.summary.to_records() and other.answers == local.answers
+        for other in [remote, *(run for _, _, run in locals_)]
+    )
     print(f"{sc.name}: {n:,} samples, seed {args.seed}, streamed summaries")
     print(f"{'executor':<44} {'wall s':>8} {'samples/s':>10} {'model s':>8}")
-    label = f"local, {args.workers} threads"
-    print(f"{label:<44} {t_local:8.1f} {n / t_local:10,.0f} {local.timings['model_s']:8.1f}")
+    for label, seconds, run in locals_:
+        print(f"{label:<44} {seconds:8.1f} {n / seconds:10,.0f} {run.timings['model_s']:8.1f}")
     label = f"dask LocalCluster, {args.workers} processes, {groups} tasks"
     if args.dask_malloc:
         label += ", Dask's malloc"

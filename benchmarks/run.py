@@ -20,12 +20,14 @@ process (``benchmarks/_measure.py``), side by side in one run:
   array the model writes, with the same threads.
 
 Reported: wall time of the process (median), work time (without interpreter start and
-imports), samples per second of work, peak resident memory of the process and its threads
-(``ru_maxrss`` of the child from ``os.wait4``), the split of the work into sampling, model,
-summaries and output writing (summed over worker threads), and the ratios old/new and
-new/floor from the same run; the op-count floor of ``benchmarks/arithmetic_floor.py`` (the
-time the counted arithmetic of sampling, model and summaries needs with ideal NumPy) and
-jevons' time as a multiple of it. Also the start-up time of ``jevons --help`` and ``validate``.
+imports), samples per second of work, peak resident memory of the process, its threads and
+the worker processes it forks (the larger of the child's ``ru_maxrss`` from ``os.wait4`` and
+the peak of its process tree's summed resident memory, sampled every 100 ms), the split of
+the work into sampling, model, summaries and output writing (summed over worker threads or
+processes), and the ratios old/new and new/floor from the same run; the op-count floor of
+``benchmarks/arithmetic_floor.py`` (the time the counted arithmetic of sampling, model and
+summaries needs with ideal NumPy) and jevons' time as a multiple of it. Also the start-up
+time of ``jevons --help`` and ``validate``.
 The machines are shared and noisy: compare the ratios of one run, not figures across runs.
 """
 
@@ -39,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,14 +53,55 @@ OLD_BYTES_PER_VALUE = 1.5 * 3 * 8
 """The old release keeps 3 variants of float64 per sample, metric and year, x1.5. [byte]"""
 
 
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of process ``pid`` and all its descendants, summed (Linux ``/proc``).
+
+    Pages shared between them (a forked worker's copy-on-write inheritance) count once per
+    process: an upper bound of the memory they hold together.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, ()))
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_BYTES
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _sample_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    while not stop.wait(0.1):
+        peak[0] = max(peak[0], tree_rss(pid))
+
+
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float, float]:
-    """Run a measurement; return its JSON, wall seconds and peak RSS [MB] of the child."""
+    """Run a measurement; return its JSON, wall seconds and peak memory [MB] of its tree."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as errfile:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=errfile)
         assert proc.stdout is not None
-        with proc.stdout:
-            out = proc.stdout.read()
+        stop, peak = threading.Event(), [0]
+        sampler = threading.Thread(target=_sample_peak, args=(proc.pid, stop, peak))
+        sampler.start()
+        try:
+            with proc.stdout:
+                out = proc.stdout.read()
+        finally:
+            stop.set()
+            sampler.join()
         # wait4, not wait(): it gives this child's own peak RSS (ru_maxrss)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -67,7 +111,8 @@ def run_child(cmd: list[str], env: dict[str, str]) -> tuple[dict[str, Any], floa
     if proc.returncode != 0:
         msg = f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}"
         raise RuntimeError(msg)
-    return json.loads(out.decode().strip().splitlines()[-1]), wall, usage.ru_maxrss / 1024
+    rss_mb = max(usage.ru_maxrss / 1024, peak[0] / 2**20)
+    return json.loads(out.decode().strip().splitlines()[-1]), wall, rss_mb
 
 
 def available_bytes() -> int:

@@ -171,7 +171,8 @@ ExecutorOption = Annotated[
     typer.Option(
         "--executor",
         case_sensitive=False,
-        help="Where blocks of samples are computed: local (threads of this process) or "
+        help="Where blocks of samples are computed: local (--workers processes or threads "
+        "on this machine) or "
         "dask (tasks on a Dask cluster, extra jevons[dask]; see docs/scale-out.md). "
         "Results do not depend on it. Default: local, or dask with --scheduler.",
         show_default=False,
@@ -550,9 +551,9 @@ def run(
         typer.Option(
             min=1,
             max=256,
-            help="Threads computing blocks of samples, and at most as many processes "
-            "drawing the charts (default: the CPUs available, at most 8). Results do not "
-            "depend on it.",
+            help="Workers computing blocks of samples (forked processes on Linux for "
+            "streamed runs, else threads), and at most as many processes drawing the "
+            "charts (default: the CPUs available, at most 8). Results do not depend on it.",
             show_default=False,
         ),
     ] = None,

@@ -1,11 +1,12 @@
-"""Where blocks of samples are computed: threads of this process, or a Dask cluster.
+"""Where blocks of samples are computed: this machine, or a Dask cluster.
 
 A run is split into fixed-size blocks whose draws depend only on the seed, the block index and
 the block size (MODEL.md §6), so any machine can compute any block. The **local** executor
-computes them on threads of this process (:func:`simulator.engine.simulate_summary`'s
-``workers``). The **Dask** executor (:class:`DaskExecutor`, the optional extra
-``jevons[dask]``) sends groups of consecutive blocks to the workers of a
-``dask.distributed`` cluster as tasks; each task returns, for its blocks,
+computes them in ``workers`` forked processes or threads of this process
+(:func:`simulator.engine.simulate_summary`'s ``workers``). The **Dask** executor
+(:class:`DaskExecutor`, the optional extra ``jevons[dask]``) sends groups of consecutive
+blocks to the workers of a ``dask.distributed`` cluster as tasks; each task returns, for its
+blocks,
 
 - the moments (count, mean, sum of squared deviations) of every series, **per block**;
 - one histogram per series and the question counts, merged over its blocks (integer counts:

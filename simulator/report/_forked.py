@@ -20,15 +20,14 @@ Guarantees:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
-import sys
-import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
+
+from simulator._fork import available_cores, can_fork, carried, die_with_parent
 
 __all__ = ["MAX_TASKS", "available_cores", "default_workers", "run_forked"]
 
@@ -36,22 +35,6 @@ T = TypeVar("T")
 
 MAX_TASKS = 256
 """Most tasks one call hands out through its pipe (one byte each); more run in order here."""
-
-_PR_SET_PDEATHSIG = 1
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where known).
-
-    Returns
-    -------
-    int
-        At least 1.
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def default_workers(tasks: int) -> int:
@@ -70,25 +53,9 @@ def default_workers(tasks: int) -> int:
     int
         At least 1.
     """
-    if not hasattr(os, "fork") or tasks <= 1:
-        return 1
-    if "distributed" in sys.modules:  # a Dask client's threads: no fork beside them
-        return 1
-    mp = sys.modules.get("multiprocessing")
-    if mp is not None and mp.parent_process() is not None:
+    if tasks <= 1 or not can_fork():  # no fork beside a Dask client's threads, say
         return 1
     return max(1, min(available_cores(), tasks))
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this (child) process when its parent dies; exit if it already has."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
 
 
 def _next_task(fd: int) -> int | None:
@@ -99,19 +66,6 @@ def _next_task(fd: int) -> int | None:
         except InterruptedError:  # pragma: no cover - retried by Python itself since 3.5
             continue
         return byte[0] if byte else None
-
-
-def _failure(exc: BaseException) -> BaseException:
-    """``exc`` as it can travel back through a pipe (pickled), with its traceback as a note."""
-    text = "".join(traceback.format_exception(exc))
-    try:
-        pickle.loads(pickle.dumps(exc))
-        carried = exc
-    except Exception:  # noqa: BLE001 - an unpicklable exception travels as its text
-        carried = RuntimeError(f"{type(exc).__name__}: {exc}")
-    with contextlib.suppress(AttributeError, TypeError):
-        carried.add_note(f"in a chart process:\n{text}")
-    return carried
 
 
 def _work(
@@ -139,13 +93,19 @@ def _child(tasks: Sequence[Callable[[], T]], fd: int, out: int, parent: int) -> 
         # Ctrl-C reaches the whole process group: the parent decides what it stops (it
         # drains the pipe, so no new chart starts, and waits for the ones in hand)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _die_with_parent(parent)
+        die_with_parent(parent)
         results, failure, notes = _work(tasks, fd)
-        sent = (results, None if failure is None else (failure[0], _failure(failure[1])), notes)
+        sent = (
+            results,
+            None if failure is None else (failure[0], carried(failure[1], "a chart process")),
+            notes,
+        )
         try:
             payload = pickle.dumps(sent)
         except Exception as exc:  # noqa: BLE001 - a result that cannot travel
-            payload = pickle.dumps(({}, (min(results, default=0), _failure(exc)), notes))
+            payload = pickle.dumps(
+                ({}, (min(results, default=0), carried(exc, "a chart process")), notes)
+            )
         with os.fdopen(out, "wb") as fh:
             fh.write(payload)
     except BaseException:  # noqa: BLE001 - nothing may escape a forked child
