@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator._fork import FORK_ENV, ForkedMap
+from simulator._malloc import keep_freed_memory
 from simulator.engine import simulate_summary
 from simulator.executors import LOCAL_SCHEDULER_OPTIONS, DaskExecutor
 from simulator.io import load_scenario
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--dask-malloc", action="store_true")
     parser.add_argument("--task-bytes", action="store_true")
     args = parser.parse_args()
+    keep_freed_memory()  # what every `jevons` command does first (simulator/_malloc.py)
     sc = load_scenario(args.scenario)
     if args.task_bytes:
         _task_bytes(sc, args.seed)
