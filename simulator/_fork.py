@@ -39,7 +39,15 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, Generic, NoReturn, TypeVar
 
-__all__ = ["FORK_ENV", "ForkedMap", "available_cores", "can_fork", "carried", "die_with_parent"]
+__all__ = [
+    "FORK_ENV",
+    "ForkedMap",
+    "WorkerLostError",
+    "available_cores",
+    "can_fork",
+    "carried",
+    "die_with_parent",
+]
 
 R = TypeVar("R")
 F = TypeVar("F")
@@ -112,26 +120,32 @@ def _pipe_max() -> int:
 
 
 def _task_pipe(count: int) -> int | None:
-    """Read end of a pipe holding the indices ``0..count - 1`` (write end closed), or None."""
-    need = count * _INDEX.size
+    """Read end of a pipe holding the indices ``0..count - 1`` (write end closed), or None.
+
+    None where the pipe cannot hold them all (a larger pipe refused: above
+    ``/proc/sys/fs/pipe-max-size``, or past the user's ``pipe-user-pages-soft``).
+    """
+    data = b"".join(_INDEX.pack(i) for i in range(count))
     read_fd, write_fd = os.pipe()
     try:
-        if need > _PIPE_BYTES:
+        if len(data) > _PIPE_BYTES:
             import fcntl
 
-            set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-            if set_size is None:
-                return None
-            try:
-                fcntl.fcntl(write_fd, set_size, need)
-            except OSError:  # above /proc/sys/fs/pipe-max-size
-                return None
-        os.write(write_fd, b"".join(_INDEX.pack(i) for i in range(count)))
+            with contextlib.suppress(OSError, AttributeError):
+                fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, len(data))
+        os.set_blocking(write_fd, False)  # a pipe too small: a short write, never a hang
+        try:
+            written = os.write(write_fd, data)
+        except BlockingIOError:
+            written = 0
     except BaseException:
         os.close(read_fd)
-        os.close(write_fd)
         raise
-    os.close(write_fd)
+    finally:
+        os.close(write_fd)
+    if written != len(data):
+        os.close(read_fd)
+        return None
     return read_fd
 
 
@@ -151,25 +165,26 @@ def _send(fh: Any, message: tuple[Any, ...]) -> None:
 def _child(
     work: Callable[[int], Any], final: Callable[[], Any], tasks: int, out: int, parent: int
 ) -> NoReturn:
-    """Body of a forked child: compute indices from the pipe, send each result, then final."""
+    """Body of a forked child: compute indices from the pipe, send each result, then final.
+
+    A failure (of the work, of ``final`` or of pickling what they return) is sent as an
+    ``("error", index, exception)`` message, index -1 for ``final``; the child then exits.
+    """
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         die_with_parent(parent)
         with os.fdopen(out, "wb") as fh, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            failed = False
-            while (i := _next_index(tasks)) is not None:
-                try:
-                    result = work(i)
-                except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                    _send(fh, ("error", i, carried(exc, "a worker process")))
-                    failed = True
-                    break
-                _send(fh, ("result", i, result))
-            if not failed:
-                notes = [(w.category, str(w.message), w.filename, w.lineno) for w in caught]
-                _send(fh, ("final", final(), notes))
+            index = -1
+            try:
+                while (got := _next_index(tasks)) is not None:
+                    index = got
+                    _send(fh, ("result", index, work(index)))
+                index = -1
+                notes = {(w.category, str(w.message), w.filename, w.lineno) for w in caught}
+                _send(fh, ("final", final(), sorted(notes, key=repr)))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                _send(fh, ("error", index, carried(exc, "a worker process")))
     except BaseException:  # noqa: BLE001 - nothing may escape a forked child
         code = 1
     finally:
@@ -182,7 +197,7 @@ class _Reader:
     def __init__(self, pid: int, fd: int) -> None:
         self.pid, self.fd = pid, fd
         self.buffer = bytearray()
-        self.finished = False  # sent its final message
+        self.finished = False  # sent its final message, or an error
         self.closed = False  # end of file
 
     def feed(self) -> list[tuple[Any, ...]]:
@@ -201,12 +216,20 @@ class _Reader:
         return out
 
 
+class WorkerLostError(RuntimeError):
+    """A worker process ended without reporting (killed, say, by the out-of-memory killer)."""
+
+
+_SIGINT = frozenset({signal.SIGINT})
+
+
 class ForkedMap(Generic[R, F]):
     """``work(i)`` for ``i`` in ``0..count - 1`` in forked children, results in index order.
 
-    Iterate it once. After the last result, :attr:`finals` holds ``final()`` as each child
-    computed it once its work was done (per child, in no particular order: for state the
-    children accumulated, such as integer counts, that merges in any order).
+    Iterate it once (or :meth:`close` it unused). After the last result, :attr:`finals`
+    holds ``final()`` as each child computed it once its work was done (per child, in no
+    particular order: for state the children accumulated, such as integer counts, that
+    merges in any order).
 
     Parameters
     ----------
@@ -222,9 +245,12 @@ class ForkedMap(Generic[R, F]):
 
     Raises
     ------
+    OSError
+        On construction, if the indices do not fit a pipe here (then compute them
+        otherwise; :meth:`possible` says so beforehand where it can).
     BaseException
-        The first failure in index order, with the child's traceback as a note;
-        :class:`ChildProcessError` if a child died without reporting.
+        While iterating: the first failure in index order, with the child's traceback as a
+        note; :class:`WorkerLostError` if a child died without reporting.
     """
 
     def __init__(
@@ -233,6 +259,11 @@ class ForkedMap(Generic[R, F]):
         self.work, self.count, self.final = work, count, final
         self.workers = max(1, min(workers, count))
         self.finals: list[F] = []
+        tasks = _task_pipe(count)
+        if tasks is None:
+            msg = f"{count} indices do not fit a pipe here"
+            raise OSError(msg)
+        self._tasks = tasks
 
     @staticmethod
     def possible(count: int) -> bool:
@@ -247,40 +278,64 @@ class ForkedMap(Generic[R, F]):
             return False
         return count * _INDEX.size <= _pipe_max()
 
+    def close(self) -> None:
+        """Release the task pipe of a map that was not iterated (idempotent)."""
+        if self._tasks >= 0:
+            os.close(self._tasks)
+            self._tasks = -1
+
     def __iter__(self) -> Generator[R, None, None]:
-        tasks = _task_pipe(self.count)
-        if tasks is None:
-            msg = f"{self.count} indices are more than a pipe holds here (see possible())"
-            raise OSError(msg)
+        if self._tasks < 0:
+            msg = "a ForkedMap is iterated once"
+            raise RuntimeError(msg)
+        tasks = self._tasks
         readers: dict[int, _Reader] = {}
         parent = os.getpid()
         try:
             for _ in range(self.workers):
-                result_r, result_w = os.pipe()
+                self._fork_one(tasks, parent, readers)
+            yield from self._collect(readers, tasks)
+        finally:
+            # a second Ctrl-C waits until every child is killed and reaped
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
+            try:
+                self._stop(readers)
+                self.close()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def _fork_one(self, tasks: int, parent: int, readers: dict[int, _Reader]) -> None:
+        """Fork one child and add its reader to ``readers``, Ctrl-C held back meanwhile."""
+        result_r, result_w = os.pipe()
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
+        try:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # fork + threads
+                    pid = os.fork()
+            except BaseException:
+                os.close(result_r)
+                raise
+            if pid == 0:  # pragma: no cover - the child's coverage is not collected
                 try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", DeprecationWarning)  # fork + threads
-                        pid = os.fork()
-                except BaseException:
-                    os.close(result_r)
-                    os.close(result_w)
-                    raise
-                if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's to handle
+                    signal.pthread_sigmask(signal.SIG_SETMASK, old)
                     os.close(result_r)
                     for other in readers.values():
                         os.close(other.fd)
                     _child(self.work, self.final, tasks, result_w, parent)
-                os.close(result_w)
-                readers[pid] = _Reader(pid, result_r)
-            yield from self._collect(readers, tasks)
+                finally:
+                    os._exit(1)
+            readers[pid] = _Reader(pid, result_r)
         finally:
-            self._stop(readers)
-            os.close(tasks)
+            os.close(result_w)
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def _collect(self, readers: dict[int, _Reader], tasks: int) -> Iterator[R]:
         results: dict[int, R] = {}
         failures: dict[int, BaseException] = {}
-        notes: list[Any] = []
+        lost: list[str] = []
+        notes: set[Any] = set()
         done = 0
         with selectors.DefaultSelector() as sel:
             for r in readers.values():
@@ -292,25 +347,33 @@ class ForkedMap(Generic[R, F]):
                     continue
                 if done in failures:
                     raise failures[done]
-                if not sel.get_map():
-                    msg = f"index {done} was not computed"  # pragma: no cover - see _lost
-                    raise ChildProcessError(msg)
+                if not sel.get_map():  # every child ended: one died, or final() failed
+                    if lost:
+                        raise WorkerLostError(lost[0])
+                    if failures:
+                        raise min(failures.items())[1]
+                    msg = f"index {done} was not computed"  # pragma: no cover - defensive
+                    raise WorkerLostError(msg)
                 for key, _ in sel.select():
                     reader: _Reader = key.data
                     for kind, *rest in reader.feed():
                         if kind == "result":
                             results[rest[0]] = rest[1]
                         elif kind == "error":
+                            reader.finished = True
                             failures[rest[0]] = rest[1]
                             _drain(tasks)  # no child starts another index
                         else:
                             reader.finished = True
                             self.finals.append(rest[0])
-                            notes.extend(rest[1])
+                            notes.update(rest[1])
                     if reader.closed:
                         sel.unregister(reader.fd)
-                        if not reader.finished and not failures:
-                            raise ChildProcessError(self._lost(reader))
+                        if not reader.finished:
+                            lost.append(self._lost(reader))
+                            _drain(tasks)
+                            if not failures:
+                                raise WorkerLostError(lost[0])
         # every result is in: wait for the children's final messages
         for reader in readers.values():
             while not reader.closed:
@@ -318,10 +381,15 @@ class ForkedMap(Generic[R, F]):
                     if kind == "final":
                         reader.finished = True
                         self.finals.append(rest[0])
-                        notes.extend(rest[1])
+                        notes.update(rest[1])
+                    elif kind == "error":  # final() failed (index -1)
+                        reader.finished = True
+                        failures[rest[0]] = rest[1]
             if not reader.finished:
-                raise ChildProcessError(self._lost(reader))
-        for category, message, filename, lineno in notes:
+                raise WorkerLostError(self._lost(reader))
+        if failures:  # final() failed in a child: its share is missing
+            raise min(failures.items())[1]
+        for category, message, filename, lineno in sorted(notes, key=repr):
             warnings.warn_explicit(message, category, filename, lineno)
 
     @staticmethod
@@ -344,7 +412,7 @@ class ForkedMap(Generic[R, F]):
 
     @staticmethod
     def _stop(readers: dict[int, _Reader]) -> None:
-        """Kill children that have not finished, and reap every child (also on Ctrl-C)."""
+        """Kill children that have not finished, and reap every child."""
         for r in readers.values():
             if r.pid and not r.closed:
                 with contextlib.suppress(OSError):
@@ -352,15 +420,9 @@ class ForkedMap(Generic[R, F]):
         for r in readers.values():
             with contextlib.suppress(OSError):
                 os.close(r.fd)
-            while r.pid:
-                try:
+            if r.pid:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(r.pid, 0)
-                except ChildProcessError:
-                    pass
-                except KeyboardInterrupt:  # a second Ctrl-C: kill it, keep reaping
-                    with contextlib.suppress(OSError):
-                        os.kill(r.pid, signal.SIGKILL)
-                    continue
                 r.pid = 0
 
 

@@ -9,6 +9,7 @@ compute in any order, and the result never depends on how blocks are scheduled.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -19,7 +20,7 @@ import time
 import warnings
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator._fork import ForkedMap
+from simulator._fork import ForkedMap, WorkerLostError
 from simulator._memory import available_memory
 from simulator._typing import Array
 from simulator.backends import namespace_for, to_host
@@ -699,8 +700,9 @@ def simulate_summary(
         exact, no ``save_samples``) on the NumPy backend computes its blocks in this many
         forked child processes on Linux (:class:`simulator._fork.ForkedMap`; threads of one
         interpreter wait for each other between NumPy calls), unless ``$JEVONS_FORK`` is
-        ``0``, inside a :mod:`multiprocessing` worker or beside a Dask client; otherwise,
-        on threads of this process. The numbers are the same, bit for bit.
+        ``0``, inside a :mod:`multiprocessing` worker, beside a Dask client or with more
+        blocks than a pipe holds; otherwise, on threads of this process. The numbers are
+        the same, bit for bit.
     summary_progress : callable, optional
         ``summary_progress(done, total)`` in series (variant and metric), called as the
         final summary table is built.
@@ -736,7 +738,8 @@ def simulate_summary(
     Raises
     ------
     SimulationError
-        If the model's arithmetic overflows.
+        If the model's arithmetic overflows, or a worker process died (killed, say, by
+        the out-of-memory killer).
     ValueError
         If an argument is out of range.
     OSError
@@ -811,8 +814,7 @@ def simulate_summary(
     # Streamed local runs of several workers compute their blocks in forked children (no
     # shared interpreter: faster than threads; simulator._fork), each merging its own
     # histograms as a thread does; the same numbers, bit for bit.
-    forked = None
-    if (
+    fork = (
         not remote
         and not exact
         and save_samples is None
@@ -820,10 +822,9 @@ def simulate_summary(
         and len(plan.todo) > 1
         and backend_name == "numpy"
         and ForkedMap.possible(len(plan.todo))
-    ):
-        forked = ForkedMap(
-            work, len(plan.todo), workers, final=lambda: (list(shares.values()), clock.totals)
-        )
+    )
+    forked: ForkedMap[Any, Any] | None = None
+    blocks: Iterator[tuple[int, Any]] = iter(())
     merged = StreamingSummary(0, {}, {})
     moments: BlockMoments | None = None
     done = 0
@@ -834,28 +835,42 @@ def simulate_summary(
                 executor, scheduler, cluster_workers, plan, xp, exact, kept, writer,
                 questions, progress, clock,
             )  # fmt: skip
-        blocks: Iterable[tuple[int, Any]] = []
+        if fork:
+            with contextlib.suppress(OSError):  # the indices do not fit a pipe: threads
+                forked = ForkedMap(
+                    work,
+                    len(plan.todo),
+                    workers,
+                    final=lambda: (list(shares.values()), clock.totals),
+                )
         if forked is not None:  # forked children: their histograms come back at the end
-            blocks = forked
+            blocks = iter(forked)
         elif not remote:
             blocks = _ordered(work, len(plan.todo), workers)
-        for size, payload in blocks:
-            if exact:
-                if writer is not None:
-                    writer.add(*payload)
-            else:
-                part_moments, block = payload
-                started = time.perf_counter()
-                moments = merge_moments(moments, part_moments)
-                clock.add("summarize_s", time.perf_counter() - started)
-                if writer is not None:
-                    writer.add(*block)
-            done += size
-            if progress is not None:
-                progress(done, total)
+        try:
+            for size, payload in blocks:
+                if exact:
+                    if writer is not None:
+                        writer.add(*payload)
+                else:
+                    part_moments, block = payload
+                    started = time.perf_counter()
+                    moments = merge_moments(moments, part_moments)
+                    clock.add("summarize_s", time.perf_counter() - started)
+                    if writer is not None:
+                        writer.add(*block)
+                done += size
+                if progress is not None:
+                    progress(done, total)
+        except WorkerLostError as exc:  # killed, say, by the out-of-memory killer
+            raise SimulationError(str(exc)) from None
         if writer is not None and not remote:
             samples_file = writer.finish()
     finally:
+        if isinstance(blocks, Generator):  # stop the workers now, not when collected
+            blocks.close()
+        if forked is not None:
+            forked.close()
         if writer is not None:
             writer.cleanup()
     if forked is not None:

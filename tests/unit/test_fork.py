@@ -12,13 +12,15 @@ import sys
 import threading
 import time
 import warnings
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from simulator import _fork
-from simulator._fork import FORK_ENV, ForkedMap
+from simulator import _fork, engine
+from simulator._fork import FORK_ENV, ForkedMap, WorkerLostError
 from simulator.engine import simulate_summary
 from simulator.errors import SimulationError
 from simulator.io import load_scenario
@@ -27,7 +29,7 @@ from simulator.schema import Scenario
 from tests.unit.test_forked import no_children_left  # noqa: F401 - a fixture
 
 pytestmark = [
-    pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork"),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only"),
     pytest.mark.usefixtures("no_children_left"),  # no test leaves a child process behind
 ]
 
@@ -39,6 +41,7 @@ def _forget_dask(monkeypatch: pytest.MonkeyPatch) -> None:
     """With ``distributed`` imported (by the Dask tests before these, in one pytest session)
     nothing forks; no client of theirs is left running by now."""
     monkeypatch.delitem(sys.modules, "distributed", raising=False)
+    monkeypatch.delenv(FORK_ENV, raising=False)
 
 
 def _counted() -> list[int]:
@@ -71,22 +74,26 @@ def test_more_indices_than_a_default_pipe_holds():
     assert sum(ForkedMap(int, count, 2, final=lambda: None)) == sum(range(count))
 
 
-def _fail_at(bad: set[int], slow: int, i: int) -> int:
+def _fail_at(folder: Path, bad: set[int], slow: int, i: int) -> int:
     if i == slow:
         time.sleep(0.3)
     if i in bad:
+        (folder / str(i)).touch()
         msg = f"block {i} overflowed"
         raise SimulationError(msg)
     return i
 
 
-def test_the_first_failure_in_index_order_is_raised_after_the_results_before_it():
+def test_the_first_failure_in_index_order_is_raised_after_the_results_before_it(
+    tmp_path: Path,
+) -> None:
     # index 5 fails late (slow), index 9 fails at once: 5 is reported, as one thread would
     got: list[int] = []
-    pool = ForkedMap(lambda i: _fail_at({5, 9}, 5, i), 40, 2, final=lambda: None)
+    pool = ForkedMap(partial(_fail_at, tmp_path, {5, 9}, 5), 40, 2, final=lambda: None)
     with pytest.raises(SimulationError, match="block 5 overflowed") as info:
         got.extend(pool)
     assert got == [0, 1, 2, 3, 4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["5", "9"]  # both failed
     assert any("in a worker process" in note for note in info.value.__notes__)
 
 
@@ -97,8 +104,43 @@ def _die_at(i: int) -> int:
 
 
 def test_a_child_that_dies_is_said_in_words():
-    with pytest.raises(ChildProcessError, match="killed by SIGKILL before finishing"):
+    with pytest.raises(WorkerLostError, match="killed by SIGKILL before finishing") as info:
         list(ForkedMap(_die_at, 10, 2, final=lambda: None))
+    assert not isinstance(info.value, OSError)  # not a file error (the CLI reports those)
+
+
+def _fail_then_die(i: int) -> int:
+    if i == 1:
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGKILL)
+    if i == 2:
+        msg = "block 2 overflowed"
+        raise SimulationError(msg)
+    return i
+
+
+def test_a_child_dying_after_another_failed_is_said_in_words():
+    # index 2 fails at once; index 1, earlier, dies with its process: its fate comes first
+    with pytest.raises(WorkerLostError, match="killed by SIGKILL"):
+        list(ForkedMap(_fail_then_die, 10, 2, final=lambda: None))
+
+
+def test_a_result_that_cannot_travel_is_the_error_raised():
+    # a lambda does not pickle: the child says so, instead of dying with status 1
+    with pytest.raises(Exception, match="lambda") as info:
+        list(ForkedMap(lambda i: lambda: i, 4, 2, final=lambda: None))
+    assert not isinstance(info.value, WorkerLostError)
+
+
+def _raise_in_final() -> None:
+    msg = "no share to send"
+    raise ValueError(msg)
+
+
+def test_a_failed_final_is_raised_not_dropped():
+    # the children's finals carry their histograms: a run without them would be wrong
+    with pytest.raises(ValueError, match="no share to send"):
+        list(ForkedMap(int, 6, 2, final=_raise_in_final))
 
 
 def _slow(i: int) -> int:
@@ -129,10 +171,13 @@ def _warn(i: int) -> int:
     return i
 
 
-def test_warnings_of_the_children_are_issued_here():
+def test_warnings_of_the_children_are_issued_here_once_each():
     with pytest.warns(UserWarning, match="careful with") as caught:
         assert list(ForkedMap(_warn, 3, 2, final=lambda: None)) == [0, 1, 2]
     assert sorted(str(w.message) for w in caught) == [f"careful with {i}" for i in range(3)]
+    with pytest.warns(UserWarning, match="careful with 0") as caught:
+        list(ForkedMap(lambda i: _warn(0), 20, 2, final=lambda: None))
+    assert len(caught) == 1  # as threads would show it: once
 
 
 def test_where_forking_is_not_done(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,3 +261,20 @@ def test_an_overflow_in_a_child_is_the_same_error_as_on_one_thread(
     assert calls == [2]
     assert str(two.value) == str(one.value)
     assert "in that sample" in str(two.value)
+
+
+def test_a_worker_killed_mid_run_is_a_simulation_error(
+    deepseek: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _spy(monkeypatch)
+    real = engine._compute_block
+
+    def dies_at_block_3(plan: Any, i: int, *args: Any) -> Any:
+        if i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)  # in a child: as the OOM killer would
+        return real(plan, i, *args)
+
+    monkeypatch.setattr(engine, "_compute_block", dies_at_block_3)
+    with pytest.raises(SimulationError, match="killed by SIGKILL before finishing its blocks"):
+        simulate_summary(deepseek, 1000, rng=1, block_size=128, workers=2, exact_budget=0)
+    assert calls == [2]
