@@ -278,3 +278,17 @@ def test_a_worker_killed_mid_run_is_a_simulation_error(
     with pytest.raises(SimulationError, match="killed by SIGKILL before finishing its blocks"):
         simulate_summary(deepseek, 1000, rng=1, block_size=128, workers=2, exact_budget=0)
     assert calls == [2]
+
+
+def test_a_task_pipe_that_cannot_hold_the_blocks_falls_back_to_threads(
+    deepseek: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # where the blocks' indices do not fit a pipe (past the user's pipe-user-pages-soft
+    # Linux gives 8 KiB pipes), _task_pipe says None: the run goes on threads, same numbers
+    calls = _spy(monkeypatch)
+    kw: dict[str, Any] = {"rng": 2, "block_size": 256, "exact_budget": 0}
+    expected = simulate_summary(deepseek, 3000, workers=1, **kw)
+    monkeypatch.setattr(_fork, "_task_pipe", lambda count: None)
+    got = simulate_summary(deepseek, 3000, workers=2, **kw)
+    assert calls == []
+    np.testing.assert_array_equal(got.summary.values, expected.summary.values)
