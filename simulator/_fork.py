@@ -15,12 +15,15 @@ Guarantees:
   that order gets the same numbers as one thread would.
 - The first failure in index order is raised here (with the child's traceback as a note),
   after every earlier result has been yielded; no child starts new work after a failure.
-  A child that dies without reporting (killed, out of memory) is a :class:`ChildProcessError`
-  that says how it died.
+  A child that dies without reporting (killed, out of memory) is a :class:`WorkerLostError`
+  that says how it died; a result or ``final()`` that cannot be pickled is reported as the
+  pickling error.
 - Children ignore Ctrl-C (it reaches the whole process group): this process decides. On
   Ctrl-C here, or whenever the caller stops iterating early, the children are killed and
   reaped; none outlives this process (Linux ``PR_SET_PDEATHSIG``).
-- Children never print: their warnings are recorded and re-issued here.
+- Children never print: their warnings are recorded and re-issued here, once each.
+- Ctrl-C is held back while a child is forked and registered, and while children are
+  killed and reaped, so that none is left behind.
 """
 
 from __future__ import annotations
