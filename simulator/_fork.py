@@ -50,6 +50,8 @@ __all__ = [
     "can_fork",
     "carried",
     "die_with_parent",
+    "drain",
+    "how_it_ended",
 ]
 
 R = TypeVar("R")
@@ -365,7 +367,7 @@ class ForkedMap(Generic[R, F]):
                         elif kind == "error":
                             reader.finished = True
                             failures[rest[0]] = rest[1]
-                            _drain(tasks)  # no child starts another index
+                            drain(tasks)  # no child starts another index
                         else:
                             reader.finished = True
                             self.finals.append(rest[0])
@@ -374,7 +376,7 @@ class ForkedMap(Generic[R, F]):
                         sel.unregister(reader.fd)
                         if not reader.finished:
                             lost.append(self._lost(reader))
-                            _drain(tasks)
+                            drain(tasks)
                             if not failures:
                                 raise WorkerLostError(lost[0])
         # every result is in: wait for the children's final messages
@@ -401,15 +403,8 @@ class ForkedMap(Generic[R, F]):
         pid = reader.pid
         _, status = os.waitpid(pid, 0)
         reader.pid = 0
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            how = f"killed by signal {sig}"
-            with contextlib.suppress(ValueError):
-                how = f"killed by {signal.Signals(sig).name}"
-        else:
-            how = f"exited with status {os.waitstatus_to_exitcode(status)}"
         return (
-            f"a worker process (pid {pid}) {how} before finishing its blocks "
+            f"a worker process (pid {pid}) {how_it_ended(status)} before finishing its blocks "
             "(out of memory?); run again, or with fewer --workers"
         )
 
@@ -429,9 +424,19 @@ class ForkedMap(Generic[R, F]):
                 r.pid = 0
 
 
-def _drain(fd: int) -> None:
-    """Take every index still in the task pipe, so that no child starts another."""
+def drain(fd: int) -> None:
+    """Take everything still in a shared task pipe, so that no process starts another task."""
     os.set_blocking(fd, False)
     with contextlib.suppress(BlockingIOError, OSError):
         while os.read(fd, 1 << 16):
             pass
+
+
+def how_it_ended(status: int) -> str:
+    """A child's wait status in words: ``killed by SIGKILL``, ``exited with status 1``."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(sig).name}"
+        return f"killed by signal {sig}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"

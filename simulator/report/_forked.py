@@ -27,7 +27,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
-from simulator._fork import available_cores, can_fork, carried, die_with_parent
+from simulator._fork import (
+    available_cores,
+    can_fork,
+    carried,
+    die_with_parent,
+    drain,
+    how_it_ended,
+)
 
 __all__ = ["MAX_TASKS", "available_cores", "default_workers", "run_forked"]
 
@@ -114,14 +121,6 @@ def _child(tasks: Sequence[Callable[[], T]], fd: int, out: int, parent: int) -> 
         os._exit(code)
 
 
-def _drain(fd: int) -> None:
-    """Take every task still in the pipe, so that no process starts another."""
-    os.set_blocking(fd, False)
-    with contextlib.suppress(BlockingIOError, OSError):
-        while os.read(fd, 4096):
-            pass
-
-
 def run_forked(
     tasks: Sequence[Callable[[], T]],
     workers: int,
@@ -195,13 +194,13 @@ def run_forked(
         if failure is not None:
             failures.append(failure)
     except BaseException:
-        _drain(read_fd)
+        drain(read_fd)
         with contextlib.suppress(Exception):  # the failure here is the one to report
             _collect(children)
         raise
     finally:
         if failures or children:
-            _drain(read_fd)
+            drain(read_fd)
         os.close(read_fd)
     interrupted = next((f for f in failures if isinstance(f[1], KeyboardInterrupt)), None)
     try:
@@ -262,19 +261,10 @@ def _collect(children: dict[int, int]) -> list[tuple[dict[int, Any], Any, list[A
         if data:
             reports.append(pickle.loads(data))
         else:
-            dead.append(_describe(pid, status))
+            dead.append(f"process {pid} {how_it_ended(status)}")
     if interrupted is not None:
         raise interrupted
     if dead:
         msg = "a chart process died without finishing: " + "; ".join(dead)
         raise ChildProcessError(msg)
     return reports
-
-
-def _describe(pid: int, status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        with contextlib.suppress(ValueError):
-            return f"process {pid} killed by {signal.Signals(sig).name}"
-        return f"process {pid} killed by signal {sig}"
-    return f"process {pid} exited with status {os.waitstatus_to_exitcode(status)}"
